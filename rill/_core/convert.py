@@ -1,0 +1,245 @@
+"""Conversion of Python and NumPy values to tensors: `tf.constant`, `tf.convert_to_tensor`.
+
+TensorFlow's inference rules: Python floats become float32, ints int32 (int64 when they do not
+fit), bools bool, str/bytes string (UTF-8 bytes); NumPy arrays keep their dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rill._core import dtypes as _dtypes
+from rill._core.errors import InvalidArgumentError
+from rill._core.tensor import EagerTensor, Tensor, wrap
+
+_F32 = np.dtype(np.float32)
+_I32 = np.dtype(np.int32)
+_INT32_MIN, _INT32_MAX = -(2 ** 31), 2 ** 31 - 1
+
+
+def _to_bytes(x):
+    if isinstance(x, str):
+        return x.encode("utf-8")
+    if isinstance(x, np.str_):
+        return str(x).encode("utf-8")
+    return bytes(x) if isinstance(x, (bytes, np.bytes_)) else x
+
+
+def _string_array(value) -> np.ndarray:
+    arr = np.asarray(value, dtype=object)
+    flat = arr.reshape(-1)
+    for i, x in enumerate(flat):
+        if not isinstance(x, (str, bytes, np.str_, np.bytes_)):
+            raise TypeError(f"Failed to convert elements of {value!r} to Tensor: {x!r} is not "
+                            f"a string.\nhint: string tensors hold only str or bytes.")
+        flat[i] = _to_bytes(x)
+    return arr
+
+
+def _python_array(value) -> np.ndarray:
+    """A NumPy array for Python data, with TensorFlow's default dtypes."""
+    if isinstance(value, float):
+        return np.float32(value)
+    if isinstance(value, bool):
+        return np.bool_(value)
+    if isinstance(value, int):
+        if _INT32_MIN <= value <= _INT32_MAX:
+            return np.int32(value)
+        return np.int64(value)
+    if isinstance(value, (str, bytes)):
+        return np.array(_to_bytes(value), dtype=object)
+    try:
+        arr = np.array(value)
+    except ValueError as exc:
+        raise ValueError(f"Can't convert non-rectangular Python sequence to Tensor: "
+                         f"{value!r}.\nhint: every row must have the same length; use "
+                         f"tf.ragged.constant for ragged data.") from exc
+    kind = arr.dtype.kind
+    if kind == "f":
+        if arr.dtype == np.float64 and not _has_numpy_leaf(value, np.float64):
+            arr = arr.astype(_F32)
+    elif kind in "iu":
+        if arr.dtype == np.int64 and not _has_numpy_leaf(value, np.int64):
+            if arr.size == 0 or (arr.min() >= _INT32_MIN and arr.max() <= _INT32_MAX):
+                arr = arr.astype(_I32)
+    elif kind in "US":
+        arr = _string_array(arr)
+    elif kind == "O":
+        if arr.size and all(isinstance(x, (str, bytes)) for x in arr.reshape(-1)):
+            return _string_array(arr)
+        raise TypeError(f"Can't convert {value!r} to a Tensor: its elements are not all "
+                        f"numbers, bools or strings of one shape.\nhint: check for None "
+                        f"or nested sequences of different lengths.")
+    return arr
+
+
+def _has_numpy_leaf(value, np_type) -> bool:
+    """True when a list holds NumPy scalars/arrays or tensors of `np_type` (kept as is)."""
+    stack = [value]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            if x:
+                stack.append(x[0])
+        elif isinstance(x, (np.ndarray, np.generic)):
+            return x.dtype == np_type
+        elif isinstance(x, EagerTensor):
+            return x._value.dtype == np_type
+        elif hasattr(x, "_is_variable"):
+            return x.dtype.as_numpy_dtype == np_type
+        return False
+    return False
+
+
+def _cast_python(value, dtype: _dtypes.DType):
+    """A NumPy array of Python/NumPy data in `dtype`, refusing lossy conversions."""
+    npd = dtype._np
+    if dtype is _dtypes.string:
+        return _string_array(value)
+    src = value if isinstance(value, (np.ndarray, np.generic)) else _python_array(value)
+    src_kind = src.dtype.kind
+    if src_kind == "O" and dtype._kind != "s":
+        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}.")
+    if dtype._kind in "iu" and src_kind in "fc" and not isinstance(value, np.ndarray):
+        if not np.all(np.isfinite(src)) or not np.all(np.asarray(src) == np.round(src)):
+            raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}.\n"
+                            f"hint: use tf.cast to truncate, or pass integers.")
+    if dtype._kind in "iu" and src_kind in "iu" and not isinstance(value, np.ndarray):
+        info = np.iinfo(npd)
+        a = np.asarray(src)
+        if a.size and (a.min() < info.min or a.max() > info.max):
+            raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}: "
+                            f"out of range [{info.min}, {info.max}].")
+    if dtype._kind == "b" and src_kind != "b" and not isinstance(value, np.ndarray):
+        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype bool.")
+    if src.dtype == npd:
+        return src
+    return np.asarray(src).astype(npd) if src.ndim else npd.type(src)
+
+
+def constant(value, dtype=None, shape=None, name=None) -> EagerTensor:
+    """Creates a constant tensor from a Python value, NumPy array or tensor (`tf.constant`).
+
+    >>> tf.constant([[1., 2.], [3., 4.]]).dtype
+    tf.float32
+    """
+    if dtype is None and shape is None and type(value) is list and value \
+            and type(value[0]) is float:
+        try:
+            arr = np.array(value, _F32)
+            if arr.dtype is _F32:
+                return wrap(arr)
+        except (ValueError, TypeError):
+            pass
+    if dtype is not None:
+        dtype = _dtypes.as_dtype(dtype)
+    if isinstance(value, Tensor) or hasattr(value, "_is_variable"):
+        t = value.value() if hasattr(value, "_is_variable") else value
+        if not isinstance(t, EagerTensor):
+            raise TypeError("tf.constant needs a concrete value, got a symbolic tensor.\n"
+                            "hint: use tf.identity or tf.convert_to_tensor inside tf.function.")
+        arr = t._value
+        if dtype is not None and arr.dtype != dtype._np:
+            arr = arr.astype(dtype._np)
+    elif dtype is None:
+        if isinstance(value, np.ndarray):
+            arr = _native(value)
+        elif isinstance(value, np.generic):
+            arr = value if value.dtype.kind not in "US" else np.array(_to_bytes(value), object)
+        else:
+            arr = _python_array(value)
+    elif isinstance(value, np.ndarray):
+        arr = _native(value)
+        if arr.dtype.kind in "US" or dtype is _dtypes.string:
+            arr = _string_array(arr)
+        elif arr.dtype != dtype._np:
+            arr = arr.astype(dtype._np)
+    else:
+        arr = _cast_python(value, dtype)
+    if shape is not None:
+        arr = _reshape_constant(arr, shape)
+    elif isinstance(arr, np.ndarray) and arr is value:
+        arr = arr.copy()  # tensors never alias caller-owned arrays
+    return wrap(arr)
+
+
+def _native(arr: np.ndarray) -> np.ndarray:
+    if arr.dtype.kind in "US":
+        return _string_array(arr)
+    if not arr.dtype.isnative:
+        return arr.astype(arr.dtype.newbyteorder("="))
+    return arr
+
+
+def _reshape_constant(arr, shape) -> np.ndarray:
+    shape = tuple(int(d) for d in (shape if isinstance(shape, (list, tuple)) else
+                                   np.asarray(shape).reshape(-1).tolist()))
+    arr = np.asarray(arr)
+    if arr.size == 1:
+        return np.full(shape, arr.reshape(()), dtype=arr.dtype)
+    n = int(np.prod(shape)) if shape else 1
+    if arr.size != n:
+        raise TypeError(f"Eager execution of tf.constant with unsupported shape. Tried to "
+                        f"convert a value of {arr.size} elements to shape {list(shape)} "
+                        f"({n} elements).\nhint: give a scalar to fill the shape, or a value "
+                        f"with exactly {n} elements.")
+    return arr.reshape(shape)
+
+
+def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, preferred_dtype=None):
+    """Converts tensors, variables, NumPy arrays and Python values to a tensor.
+
+    A tensor of another dtype than `dtype` raises; Python values are converted to `dtype`.
+    """
+    if isinstance(value, Tensor):
+        if dtype is not None:
+            dtype = _dtypes.as_dtype(dtype)
+            if value.dtype is not dtype:
+                raise ValueError(f"Tensor conversion requested dtype {dtype.name} for Tensor "
+                                 f"with dtype {value.dtype.name}: {value!r}\n"
+                                 f"hint: use tf.cast(x, tf.{dtype.name}).")
+        return value
+    if hasattr(value, "_is_variable"):
+        t = value.value()
+        if dtype is not None and t.dtype is not _dtypes.as_dtype(dtype):
+            raise ValueError(f"Tensor conversion requested dtype {_dtypes.as_dtype(dtype).name}"
+                             f" for variable with dtype {t.dtype.name}.\nhint: use tf.cast.")
+        return t
+    if hasattr(value, "_as_tensor"):  # IndexedSlices and other tensor-likes
+        return convert_to_tensor(value._as_tensor(), dtype=dtype)
+    hint = dtype_hint or preferred_dtype
+    if dtype is None and hint is not None:
+        try:
+            return constant(value, dtype=hint)
+        except (TypeError, ValueError):
+            pass
+    return constant(value, dtype=dtype)
+
+
+def scalar_like(value, like: np.ndarray, op_name: str, arg: str):
+    """A Python number as a NumPy scalar of an array's dtype (`t + 10` keeps t's dtype)."""
+    npd = like.dtype
+    kind = npd.kind
+    if kind in "iu":
+        if isinstance(value, float) and not value.is_integer():
+            raise InvalidArgumentError(None, op_name, f"{op_name}: cannot convert {value!r} (argument {arg}) to the "
+                            f"tensor's dtype {_dtypes.from_numpy(npd).name} without losing "
+                            f"the fraction (expected to be a {_dtypes.from_numpy(npd).name} tensor but is a "
+                            f"float).\nhint: cast the tensor first, e.g. tf.cast(x, tf.float32).")
+        if isinstance(value, complex):
+            raise TypeError(f"{op_name}: cannot convert complex {value!r} to "
+                            f"{_dtypes.from_numpy(npd).name}.")
+        info = np.iinfo(npd)
+        if not info.min <= value <= info.max:
+            raise InvalidArgumentError(
+                None, op_name, f"{op_name}: {value!r} (argument {arg}) does not fit in "
+                f"{_dtypes.from_numpy(npd).name}.\nhint: cast the tensor to a wider dtype.")
+    elif kind == "b" and not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{op_name}: cannot convert {value!r} (argument {arg}) to bool.\n"
+                        f"hint: compare first, e.g. x > 0.")
+    elif kind == "f" and isinstance(value, complex):
+        raise TypeError(f"{op_name}: cannot convert complex {value!r} to "
+                        f"{_dtypes.from_numpy(npd).name}.")
+    elif kind == "O":
+        return np.array(_to_bytes(value), dtype=object)
+    return npd.type(value)

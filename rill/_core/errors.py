@@ -1,0 +1,93 @@
+"""`tf.errors`: TensorFlow's exception types, each carrying the op that raised it."""
+
+from __future__ import annotations
+
+
+class OpError(Exception):
+    """Base of the errors an op raises; `op` names the op (e.g. `AddV2`) when known."""
+
+    error_code = 2
+
+    def __init__(self, node_def=None, op=None, message: str = "", *args):
+        # TensorFlow's signature is (node_def, op, message); rill also accepts (message,)
+        if message == "" and op is None and isinstance(node_def, str):
+            node_def, message = None, node_def
+        super().__init__(message)
+        self.node_def = node_def
+        self.op = op
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class CancelledError(OpError):
+    error_code = 1
+
+
+class UnknownError(OpError):
+    error_code = 2
+
+
+class InvalidArgumentError(OpError, ValueError):
+    error_code = 3
+
+
+class DeadlineExceededError(OpError):
+    error_code = 4
+
+
+class NotFoundError(OpError):
+    error_code = 5
+
+
+class AlreadyExistsError(OpError):
+    error_code = 6
+
+
+class PermissionDeniedError(OpError):
+    error_code = 7
+
+
+class ResourceExhaustedError(OpError):
+    error_code = 8
+
+
+class FailedPreconditionError(OpError):
+    error_code = 9
+
+
+class AbortedError(OpError):
+    error_code = 10
+
+
+class OutOfRangeError(OpError):
+    error_code = 11
+
+
+class UnimplementedError(OpError):
+    error_code = 12
+
+
+class InternalError(OpError):
+    error_code = 13
+
+
+class UnavailableError(OpError):
+    error_code = 14
+
+
+class DataLossError(OpError):
+    error_code = 15
+
+
+class UnauthenticatedError(OpError):
+    error_code = 16
+
+
+def invalid_argument(op: str | None, message: str, hint: str | None = None):
+    """Builds an InvalidArgumentError whose message ends with a `hint:` line."""
+    text = message if hint is None else f"{message}\nhint: {hint}"
+    if op:
+        text = f"{text} [Op:{op}]" if hint is None else f"{message} [Op:{op}]\nhint: {hint}"
+    return InvalidArgumentError(None, op, text)

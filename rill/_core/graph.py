@@ -1,0 +1,264 @@
+"""Graphs built while a `tf.function` traces: operations and symbolic tensors.
+
+`Graph.create_op` is what `execute` calls in graph mode: it runs the op's shape/dtype rule,
+appends an `Operation` whose outputs are `GraphTensor`s, and records the op on active tapes
+(so backprop inside a traced function becomes more graph). Eager tensors used in a graph are
+captured as `Const` operations.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rill._core import context as _context
+from rill._core import dtypes as _dtypes
+from rill._core.op import REGISTRY, OpDef, record
+from rill._core.tensor import EagerTensor, Tensor
+from rill._core.tensor_shape import TensorShape, as_shape
+
+_tapes = _context.tapes
+
+
+class GraphTensor(Tensor):
+    """A symbolic tensor: output `value_index` of operation `op`, with a static spec."""
+
+    __slots__ = ("op", "value_index", "_shape", "_dtype", "__weakref__")
+
+    def __init__(self, op, value_index: int, shape: TensorShape, dtype: _dtypes.DType):
+        self.op = op
+        self.value_index = value_index
+        self._shape = shape
+        self._dtype = dtype
+
+    @property
+    def shape(self) -> TensorShape:
+        return self._shape
+
+    @property
+    def dtype(self) -> _dtypes.DType:
+        return self._dtype
+
+    @property
+    def ndim(self):
+        return self._shape.rank
+
+    @property
+    def name(self) -> str:
+        return f"{self.op.name}:{self.value_index}"
+
+    @property
+    def graph(self):
+        return self.op.graph
+
+    @property
+    def device(self) -> str:
+        return ""
+
+    def set_shape(self, shape) -> None:
+        self._shape = self._shape.merge_with(as_shape(shape))
+
+    def numpy(self):
+        raise NotImplementedError(
+            f"Cannot call .numpy() on the symbolic tensor {self.name}: it has no value while "
+            f"a tf.function is being traced.\nhint: compute with rill ops inside the function, "
+            f"or use tf.py_function for code that needs NumPy values.")
+
+    def __array__(self, dtype=None, copy=None):
+        raise NotImplementedError(
+            f"Cannot convert the symbolic tensor {self.name} to a NumPy array: it has no value "
+            f"while a tf.function is being traced.\nhint: use rill ops (tf.reduce_sum, not "
+            f"np.sum) inside tf.function, or tf.numpy_function for NumPy code.")
+
+    def __bool__(self):
+        raise TypeError(
+            f"Using the symbolic tensor {self.name} as a Python bool is not allowed while "
+            f"tracing.\nhint: let autograph convert the `if`/`while` (tf.function does by "
+            f"default), or use tf.cond / tf.while_loop.")
+
+    def __len__(self):
+        d = self._shape[0] if self._shape.rank else None
+        if d is None:
+            raise TypeError(f"len is not well defined for the symbolic tensor {self.name} "
+                            f"with shape {self._shape}.\nhint: use tf.shape(x)[0].")
+        return d
+
+    def __iter__(self):
+        d = self._shape[0] if self._shape.rank else None
+        if d is None:
+            raise TypeError(f"Cannot iterate over the symbolic tensor {self.name} of unknown "
+                            f"first dimension.\nhint: use tf.range(tf.shape(x)[0]) or "
+                            f"tf.unstack with a known size.")
+        for i in range(d):
+            yield self[i]
+
+    def __repr__(self) -> str:
+        return f"<tf.Tensor '{self.name}' shape={self._shape} dtype={self._dtype.name}>"
+
+    __str__ = __repr__
+
+
+class Operation:
+    """A node of a Graph: `name`, `type`, `inputs`, `outputs` and attributes."""
+
+    __slots__ = ("graph", "name", "opdef", "inputs", "attrs", "outputs", "control_inputs")
+
+    def __init__(self, graph, name, opdef: OpDef, inputs: tuple, attrs: dict):
+        self.graph = graph
+        self.name = name
+        self.opdef = opdef
+        self.inputs = inputs
+        self.attrs = attrs
+        self.outputs = ()
+        self.control_inputs = ()
+
+    @property
+    def type(self) -> str:
+        return self.opdef.name
+
+    @property
+    def node_def(self):
+        return {"name": self.name, "op": self.type, "attr": dict(self.attrs)}
+
+    def get_attr(self, name: str):
+        return self.attrs[name]
+
+    def __repr__(self) -> str:
+        return f"<tf.Operation '{self.name}' type={self.type}>"
+
+
+class Graph:
+    """A dataflow graph: operations in creation order (a valid topological order)."""
+
+    def __init__(self, name: str = "graph", outer=None):
+        self.name = name
+        self.outer = outer
+        self.operations: list[Operation] = []
+        self._names: dict[str, int] = {}
+        self._captures: dict[int, GraphTensor] = {}  # id(eager tensor) -> Const output
+        self.captured_values: list = []  # keeps captured eager tensors alive
+        self.variables: list = []  # variables read or written while tracing
+        self._variable_ids: set = set()
+        self.created_variables: list = []
+
+    def get_operations(self) -> list[Operation]:
+        return list(self.operations)
+
+    def get_operation_by_name(self, name: str) -> Operation:
+        for op in self.operations:
+            if op.name == name:
+                return op
+        raise KeyError(f"The name {name!r} refers to no operation of this graph.")
+
+    def unique_name(self, base: str) -> str:
+        n = self._names.get(base, 0)
+        self._names[base] = n + 1
+        return base if n == 0 else f"{base}_{n}"
+
+    def add_operation(self, opdef: OpDef, inputs: tuple, attrs: dict, specs: list,
+                      name: str | None = None) -> Operation:
+        op = Operation(self, self.unique_name(name or opdef.name), opdef, inputs, attrs)
+        op.outputs = tuple(GraphTensor(op, i, as_shape(s), _dtypes.as_dtype(d))
+                           for i, (s, d) in enumerate(specs))
+        self.operations.append(op)
+        return op
+
+    def capture(self, value) -> GraphTensor:
+        """The graph tensor standing for an eager tensor or a tensor of an outer graph."""
+        key = id(value)
+        found = self._captures.get(key)
+        if found is not None:
+            return found
+        if isinstance(value, EagerTensor):
+            v = value._value
+            op = self.add_operation(CONST, (), {"value": v}, [(v.shape, v.dtype)], "Const")
+        else:  # a tensor of an enclosing graph (e.g. a cond branch reading outer values)
+            op = self.add_operation(PLACEHOLDER, (), {"outer": value},
+                                    [(value.shape, value.dtype)], "Placeholder")
+        self._captures[key] = op.outputs[0]
+        self.captured_values.append(value)
+        return op.outputs[0]
+
+    def create_op(self, opdef: OpDef, inputs: tuple, attrs: dict, name: str | None = None):
+        ins = []
+        for x in inputs:
+            if type(x) is not GraphTensor or x.op.graph is not self:
+                x = self.capture(x)
+            ins.append(x)
+        ins = tuple(ins)
+        try:
+            specs = opdef.rule(*ins, **attrs)
+        except (ValueError, TypeError) as exc:
+            from rill._core.errors import InvalidArgumentError
+            raise InvalidArgumentError(
+                None, opdef.name,
+                f"{opdef.public_name} (op {opdef.name}) cannot be traced with inputs "
+                f"[{', '.join(f'{x.shape} {x.dtype.name}' for x in ins)}]: {exc}") from exc
+        if opdef.num_outputs == 1:
+            specs = [specs]
+        op = self.add_operation(opdef, ins, attrs, specs, name)
+        outputs = op.outputs
+        if _tapes:
+            record(opdef, ins, attrs, outputs)
+        return outputs[0] if opdef.num_outputs == 1 else outputs
+
+    def read_variable(self, var) -> GraphTensor:
+        """A `ReadVariableOp` node; recorded on tapes with the variable as its input."""
+        self.on_variable_used(var)
+        op = self.add_operation(REGISTRY["ReadVariableOp"], (), {"var": var},
+                                [(var.shape, var.dtype)])
+        t = op.outputs[0]
+        if _tapes:
+            var._record_read(t)
+        return t
+
+    def on_variable_used(self, var) -> None:
+        if id(var) not in self._variable_ids:
+            self._variable_ids.add(id(var))
+            self.variables.append(var)
+        if self.outer is not None:
+            self.outer.on_variable_used(var)
+
+    def on_variable_created(self, var) -> None:
+        self.created_variables.append(var)
+        if self.outer is not None:
+            self.outer.on_variable_created(var)
+
+    def __repr__(self) -> str:
+        return f"<rill Graph {self.name!r} with {len(self.operations)} operations>"
+
+
+def constant_value(tensor):
+    """The value of a tensor when it is known without running the graph, else None."""
+    if isinstance(tensor, EagerTensor):
+        return tensor._value
+    if isinstance(tensor, GraphTensor) and tensor.op.opdef is CONST:
+        return tensor.op.attrs["value"]
+    if isinstance(tensor, (np.ndarray, np.generic, int, float, list, tuple)):
+        try:
+            return np.asarray(tensor)
+        except ValueError:
+            return None
+    return None
+
+
+def _const_kernel(*, value):
+    return value
+
+
+def _const_rule(*, value):
+    return value.shape, value.dtype
+
+
+def _placeholder_kernel(**attrs):
+    raise RuntimeError("a Placeholder is fed by the function that runs the graph")
+
+
+def _placeholder_rule(**attrs):
+    raise RuntimeError("Placeholder specs are set when the placeholder is created")
+
+
+CONST = REGISTRY.get("Const") or OpDef("Const", _const_kernel, _const_rule, grad=None)
+REGISTRY["Const"] = CONST
+PLACEHOLDER = OpDef("Placeholder", _placeholder_kernel, _placeholder_rule, grad=None,
+                    stateful=True)
+REGISTRY["Placeholder"] = PLACEHOLDER

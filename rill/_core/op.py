@@ -1,0 +1,187 @@
+"""The op registry and the one dispatch point every op goes through.
+
+An op is declared once with `defop`: its TensorFlow type name, a NumPy kernel, a shape/dtype
+rule and a gradient. `execute` hands it to whatever is active: the kernel now (eager; the op
+is recorded on every tape that watches an input) or a new node of the graph being traced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rill._core import context as _context
+from rill._core.errors import InvalidArgumentError, OpError
+from rill._core.tensor import EagerTensor
+
+_new = object.__new__
+_tapes = _context.tapes
+_graphs = _context.graphs
+_hooks = _context.op_hooks
+
+
+class _MissingGradient:
+    def __repr__(self):
+        return "<no gradient registered>"
+
+
+MISSING_GRADIENT = _MissingGradient()
+
+
+class OpDef:
+    """One op: TensorFlow type name, kernel, shape/dtype rule and gradient.
+
+    kernel(*arrays, **attrs) -> array | tuple of arrays
+        Computes on NumPy arrays (or NumPy scalars for rank 0).
+    rule(*inputs, **attrs) -> (shape, dtype) | list of (shape, dtype)
+        Computes output specs from the inputs' static `.shape` and `.dtype` (inputs may be
+        eager or symbolic tensors; `rill._core.graph.constant_value` reads known values).
+    grad(op, *output_grads) -> tuple of input gradients (Tensor | None)
+        The vector-Jacobian product, written with rill ops so it can itself be
+        differentiated. `op` has `.inputs`, `.outputs`, `.attrs` and `get_attr(name)`.
+        `None` declares the op non-differentiable.
+    """
+
+    __slots__ = ("name", "kernel", "rule", "grad", "num_outputs", "stateful", "public_name",
+                 "__dict__")
+
+    def __init__(self, name: str, kernel: Callable, rule: Callable, grad=MISSING_GRADIENT,
+                 num_outputs: int | None = 1, stateful: bool = False, public_name: str | None = None):
+        # num_outputs None: the kernel returns a tuple whose length depends on the attributes
+        self.name = name
+        self.kernel = kernel
+        self.rule = rule
+        self.grad = grad
+        self.num_outputs = num_outputs
+        self.stateful = stateful
+        self.public_name = public_name or name
+
+    def def_grad(self, fn: Callable) -> Callable:
+        """Decorator that sets this op's gradient function."""
+        self.grad = fn
+        return fn
+
+    @property
+    def differentiable(self) -> bool:
+        return self.grad is not None
+
+    def __repr__(self) -> str:
+        return f"<OpDef {self.name}>"
+
+
+REGISTRY: dict[str, OpDef] = {}
+
+
+def defop(name: str, kernel: Callable, rule: Callable, grad=MISSING_GRADIENT,
+          num_outputs: int = 1, stateful: bool = False, public_name: str | None = None) -> OpDef:
+    """Declares an op and adds it to the registry. Names are unique."""
+    if name in REGISTRY:
+        raise ValueError(f"op {name!r} is already registered")
+    opdef = OpDef(name, kernel, rule, grad, num_outputs, stateful, public_name)
+    REGISTRY[name] = opdef
+    return opdef
+
+
+class OpRecord:
+    """What a tape keeps of one eager op execution; also what gradient functions receive."""
+
+    __slots__ = ("opdef", "inputs", "attrs", "outputs")
+
+    def __init__(self, opdef, inputs, attrs, outputs):
+        self.opdef = opdef
+        self.inputs = inputs
+        self.attrs = attrs
+        self.outputs = outputs
+
+    @property
+    def type(self) -> str:
+        return self.opdef.name
+
+    def get_attr(self, name: str):
+        return self.attrs[name]
+
+    def needs_grad(self, i: int) -> bool:
+        """Whether the running backward pass wants the gradient of input `i` (lets a
+        gradient function skip work for constant inputs, e.g. the exponent of `x ** 2`)."""
+        reach = backward_reach[-1] if backward_reach else None
+        return reach is None or id(self.inputs[i]) in reach
+
+
+# ids of the tensors that depend on a source, one set per running backward pass
+backward_reach: list = []
+_EMPTY: dict = {}
+
+
+def execute(opdef: OpDef, inputs: tuple, attrs: dict = _EMPTY):
+    """Runs or traces one op on already-converted input tensors.
+
+    Returns one tensor, or a tuple of tensors when the op has several outputs.
+    """
+    if _graphs:
+        return _graphs[-1].create_op(opdef, inputs, attrs)
+    try:
+        vals = [x._value for x in inputs]
+    except AttributeError:
+        raise _symbolic_outside_graph(opdef, inputs) from None
+    try:
+        out = opdef.kernel(*vals, **attrs)
+    except OpError:
+        raise
+    except Exception as exc:  # kernels raise NumPy's errors; users get TensorFlow's types
+        raise kernel_error(opdef, inputs, attrs, exc) from exc
+    if opdef.num_outputs == 1:
+        result = _new(EagerTensor)
+        result._value = out
+        outputs = (result,)
+    else:
+        outputs = tuple(_wrap_out(o) for o in out)
+        result = outputs
+    if _tapes:
+        record(opdef, inputs, attrs, outputs)
+    if _hooks:
+        for hook in tuple(_hooks):
+            hook(opdef, inputs, attrs, outputs)
+    return result
+
+
+def _wrap_out(value):
+    t = _new(EagerTensor)
+    t._value = value
+    return t
+
+
+def record(opdef: OpDef, inputs: tuple, attrs: dict, outputs: tuple) -> None:
+    """Records an executed op on every active tape that watches one of its inputs."""
+    rec = None
+    for tape in _tapes:
+        ids = tape._ids
+        for x in inputs:
+            if id(x) in ids:
+                break
+        else:
+            continue
+        if rec is None:
+            rec = OpRecord(opdef, inputs, attrs, outputs)
+        tape._records.append(rec)
+        for o in outputs:
+            ids.add(id(o))
+
+
+def kernel_error(opdef: OpDef, inputs: tuple, attrs: dict, exc: Exception) -> OpError:
+    """Turns a NumPy exception raised inside a kernel into an InvalidArgumentError."""
+    shapes = ", ".join(f"{tuple(x._value.shape)} {x.dtype.name}" for x in inputs
+                       if isinstance(x, EagerTensor))
+    attr_text = f" with {attrs}" if attrs else ""
+    return InvalidArgumentError(
+        None, opdef.name,
+        f"{opdef.public_name} (op {opdef.name}) failed on inputs [{shapes}]{attr_text}: "
+        f"{type(exc).__name__}: {exc} [Op:{opdef.name}]\n"
+        f"hint: check the shapes and values of the arguments of {opdef.public_name}.")
+
+
+def _symbolic_outside_graph(opdef: OpDef, inputs: tuple) -> Exception:
+    from rill._core.errors import InvalidArgumentError as _E
+    return _E(None, opdef.name,
+              f"{opdef.public_name} (op {opdef.name}) got a symbolic tensor from a traced "
+              f"tf.function graph outside of that function.\n"
+              f"hint: return the tensor from the tf.function instead of storing it in a "
+              f"Python variable during tracing.")

@@ -1,0 +1,478 @@
+"""`tf.Variable`: mutable state that tapes watch and traced functions read and write.
+
+A variable holds a NumPy array that is replaced, never mutated in place, by every update:
+tensors read earlier keep their value (copy-on-write). Reads and updates are ops
+(`ReadVariableOp`, `AssignVariableOp`, ...), so a traced function records them in program
+order as stateful nodes; eagerly they run at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rill._core import context as _context
+from rill._core import dtypes as _dtypes
+from rill._core.convert import constant, convert_to_tensor
+from rill._core.errors import InvalidArgumentError
+from rill._core.op import OpRecord, defop, execute
+from rill._core.tensor import EagerTensor, wrap
+from rill._core.tensor_shape import TensorShape, as_shape
+
+_tapes = _context.tapes
+_graphs = _context.graphs
+
+
+class VariableAggregation:
+    NONE = 0
+    SUM = 1
+    MEAN = 2
+    ONLY_FIRST_REPLICA = 3
+
+
+class VariableSynchronization:
+    AUTO = 0
+    NONE = 1
+    ON_WRITE = 2
+    ON_READ = 3
+
+
+# -- the ops ------------------------------------------------------------------------------
+def _read_kernel(*, var):
+    return var._value
+
+
+def _read_rule(*, var):
+    return var._shape, var.dtype
+
+
+def _read_grad(op, dy):
+    return (dy,)
+
+
+READ_VARIABLE = defop("ReadVariableOp", _read_kernel, _read_rule, grad=_read_grad,
+                      stateful=True, public_name="tf.Variable.read_value")
+
+
+def _check_update(var, value: np.ndarray, what: str) -> np.ndarray:
+    if value.dtype != var._value.dtype:
+        raise InvalidArgumentError(
+            None, what,
+            f"Variable.{what}: cannot assign a {_dtypes.from_numpy(value.dtype).name} value to "
+            f"the {var.dtype.name} variable {var.name!r}.\n"
+            f"hint: tf.cast the value to tf.{var.dtype.name} first.")
+    if not var._shape.is_compatible_with(value.shape):
+        raise ValueError(
+            f"Variable.{what}: cannot assign a value of shape {tuple(value.shape)} to the "
+            f"variable {var.name!r} of shape {var._shape}.\n"
+            f"hint: reshape the value, or create the variable with shape=tf.TensorShape(None) "
+            f"to allow any shape.")
+    return value
+
+
+def _assign_kernel(value, *, var):
+    var._value = _check_update(var, value, "assign")
+    return var._value
+
+
+def _assign_add_kernel(delta, *, var):
+    var._value = _check_update(var, var._value + delta, "assign_add")
+    return var._value
+
+
+def _assign_sub_kernel(delta, *, var):
+    var._value = _check_update(var, var._value - delta, "assign_sub")
+    return var._value
+
+
+def _update_rule(value, *, var, **attrs):
+    return var._shape, var.dtype
+
+
+def _scatter_nd(indices, updates, *, var, mode):
+    new = np.array(var._value, copy=True)
+    idx = tuple(np.moveaxis(np.asarray(indices), -1, 0))
+    if mode == "update":
+        new[idx] = updates
+    elif mode == "add":
+        np.add.at(new, idx, updates)
+    elif mode == "sub":
+        np.subtract.at(new, idx, updates)
+    elif mode == "max":
+        np.maximum.at(new, idx, updates)
+    elif mode == "min":
+        np.minimum.at(new, idx, updates)
+    var._value = new
+    return new
+
+
+def _scatter(indices, updates, *, var, mode):
+    return _scatter_nd(np.asarray(indices)[..., None], updates, var=var, mode=mode)
+
+
+def _scatter_rule(indices, updates, *, var, **attrs):
+    return var._shape, var.dtype
+
+
+def _slice_assign(value, *, var, key):
+    new = np.array(var._value, copy=True)
+    try:
+        target_shape = new[key].shape
+        if value.dtype != new.dtype:
+            _check_update(var, value, "assign")
+        new[key] = np.broadcast_to(value, target_shape) if value.shape != target_shape \
+            and value.size == 1 else value
+    except ValueError as exc:
+        raise ValueError(f"Cannot assign a value of shape {tuple(value.shape)} to the slice "
+                         f"{key} of variable {var.name!r}: {exc}") from None
+    var._value = new
+    return new
+
+
+ASSIGN = defop("AssignVariableOp", _assign_kernel, _update_rule, grad=None, stateful=True,
+               public_name="tf.Variable.assign")
+ASSIGN_ADD = defop("AssignAddVariableOp", _assign_add_kernel, _update_rule, grad=None,
+                   stateful=True, public_name="tf.Variable.assign_add")
+ASSIGN_SUB = defop("AssignSubVariableOp", _assign_sub_kernel, _update_rule, grad=None,
+                   stateful=True, public_name="tf.Variable.assign_sub")
+SCATTER_ND = defop("ResourceScatterNdUpdate", _scatter_nd, _scatter_rule, grad=None,
+                   stateful=True, public_name="tf.Variable.scatter_nd_update")
+SCATTER = defop("ResourceScatterUpdate", _scatter, _scatter_rule, grad=None, stateful=True,
+                public_name="tf.Variable.scatter_update")
+SLICE_ASSIGN = defop("ResourceStridedSliceAssign", _slice_assign, _update_rule, grad=None,
+                     stateful=True, public_name="tf.Variable.__getitem__(...).assign")
+
+
+class Variable:
+    """A tensor-like whose value can change (`tf.Variable`).
+
+    >>> v = tf.Variable([[1., 2.], [3., 4.]])
+    >>> v.assign(2 * v)[0, 1].numpy()
+    4.0
+    """
+
+    _is_variable = True
+    __array_priority__ = 100
+
+    def __init__(self, initial_value=None, trainable=None, validate_shape=True,
+                 caching_device=None, name=None, variable_def=None, dtype=None,
+                 import_scope=None, constraint=None, synchronization=0, aggregation=0,
+                 shape=None, experimental_enable_variable_lifting=True):
+        if initial_value is None:
+            raise ValueError("The initial value must be specified.")
+        if callable(initial_value) and not hasattr(initial_value, "dtype"):
+            initial_value = initial_value()
+        if _graphs:
+            _graphs[-1].on_variable_created(self)
+            from rill._core.graph import constant_value
+            value = constant_value(initial_value) if not hasattr(initial_value, "_is_variable") \
+                else initial_value._value
+            if value is None:
+                raise ValueError("A variable created inside tf.function must have an initial "
+                                 "value that does not depend on the function's inputs.\n"
+                                 "hint: create variables outside the function, or on the "
+                                 "first call from constants.")
+            initial_value = value
+        if hasattr(initial_value, "_is_variable"):
+            initial_value = initial_value._value
+        t = constant(initial_value, dtype=dtype) if not isinstance(initial_value, EagerTensor) \
+            else initial_value
+        if dtype is not None and t.dtype != _dtypes.as_dtype(dtype):
+            t = wrap(np.asarray(t._value).astype(_dtypes.as_dtype(dtype)._np))
+        self._value = np.array(t._value, copy=True) if isinstance(t._value, np.ndarray) \
+            else np.asarray(t._value).copy()
+        if constraint is not None and not callable(constraint):
+            raise ValueError(f"The `constraint` argument must be a callable, got {constraint!r}.")
+        self._constraint = constraint
+        self._trainable = True if trainable is None else bool(trainable)
+        if synchronization == VariableSynchronization.ON_READ and trainable is None:
+            self._trainable = False
+        self._shape = as_shape(shape) if shape is not None else TensorShape(self._value.shape)
+        if validate_shape and shape is not None and not self._shape.is_compatible_with(
+                self._value.shape):
+            raise ValueError(f"The initial value's shape {self._value.shape} is not compatible "
+                             f"with the explicitly supplied `shape` argument {self._shape}.")
+        self._name = (name or "Variable") + ":0" if not (name or "").endswith(":0") else name
+        self._aggregation = aggregation
+        self._synchronization = synchronization
+
+    # -- properties ----------------------------------------------------------------------
+    @property
+    def dtype(self) -> _dtypes.DType:
+        return _dtypes.from_numpy(self._value.dtype)
+
+    @property
+    def shape(self) -> TensorShape:
+        return self._shape
+
+    @property
+    def ndim(self):
+        return self._shape.rank
+
+    def get_shape(self) -> TensorShape:
+        return self._shape
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @property
+    def constraint(self):
+        return self._constraint
+
+    @property
+    def device(self) -> str:
+        return "/job:localhost/replica:0/task:0/device:CPU:0"
+
+    @property
+    def aggregation(self):
+        return self._aggregation
+
+    @property
+    def synchronization(self):
+        return self._synchronization
+
+    @property
+    def handle(self):
+        return self
+
+    @property
+    def initial_value(self):
+        return wrap(self._value)
+
+    def ref(self):
+        from rill._core.tensor import Reference
+        return Reference(self)
+
+    experimental_ref = ref
+
+    # -- reading -------------------------------------------------------------------------
+    def value(self):
+        """The current value as a tensor (recorded on tapes that watch this variable)."""
+        if _graphs:
+            return _graphs[-1].read_variable(self)
+        t = object.__new__(EagerTensor)
+        t._value = self._value
+        if _tapes:
+            self._record_read(t)
+        return t
+
+    read_value = value
+
+    def _record_read(self, t) -> None:
+        rec = None
+        key = id(self)
+        for tape in _tapes:
+            tape._variable_accessed(self)
+            if key in tape._ids:
+                if rec is None:
+                    rec = OpRecord(READ_VARIABLE, (self,), {}, (t,))
+                tape._records.append(rec)
+                tape._ids.add(id(t))
+
+    def numpy(self):
+        v = self._value
+        return v[()] if v.ndim == 0 else v.copy()
+
+    def __array__(self, dtype=None, copy=None):
+        v = self._value
+        return v.astype(dtype) if dtype is not None and v.dtype != dtype else v.copy()
+
+    def __bool__(self):
+        return bool(self.value())
+
+    def __float__(self):
+        return float(self._value)
+
+    def __int__(self):
+        return int(self._value)
+
+    def __index__(self):
+        return self.value().__index__()
+
+    def __len__(self):
+        return len(self.value())
+
+    def __iter__(self):
+        return iter(self.value())
+
+    def __hash__(self):
+        raise TypeError("Variable is unhashable. Instead, use variable.ref() as the key.")
+
+    def __format__(self, spec):
+        return format(self.value(), spec)
+
+    def __repr__(self) -> str:
+        from rill._core.tensor import _numpy_repr
+        shape = "(" + ", ".join(str(d) for d in self._value.shape) + \
+            ("," if self._value.ndim == 1 else "") + ")"
+        return (f"<tf.Variable '{self._name}' shape={shape} dtype={self.dtype.name}, "
+                f"numpy={_numpy_repr(self._value)}>")
+
+    def __str__(self) -> str:
+        return repr(self)
+
+    def __deepcopy__(self, memo):
+        return Variable(self._value.copy(), trainable=self._trainable, name=self._name[:-2],
+                        constraint=self._constraint, shape=self._shape)
+
+    def __reduce__(self):
+        return _rebuild_variable, (self._value, self._trainable, self._name[:-2])
+
+    # -- updating ------------------------------------------------------------------------
+    def _update(self, opdef, inputs: tuple, attrs: dict | None = None):
+        attrs = {"var": self, **(attrs or {})}
+        if _graphs:
+            _graphs[-1].on_variable_used(self)
+            execute(opdef, inputs, attrs)
+            return self
+        opdef.kernel(*[x._value for x in inputs], **attrs)
+        return self
+
+    def _convert(self, value, what: str):
+        if hasattr(value, "_is_variable") or isinstance(value, EagerTensor) or \
+                type(value).__name__ == "GraphTensor":
+            t = convert_to_tensor(value)
+            if t.dtype != self.dtype:
+                raise InvalidArgumentError(
+                    None, what, f"Variable.{what}: cannot use a {t.dtype.name} value to update "
+                    f"the {self.dtype.name} variable {self._name!r}.\n"
+                    f"hint: tf.cast(value, tf.{self.dtype.name}).")
+            return t
+        if hasattr(value, "_as_tensor"):
+            return self._convert(value._as_tensor(), what)
+        return convert_to_tensor(value, dtype=self.dtype)
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        """Replaces the value; returns the variable."""
+        return self._update(ASSIGN, (self._convert(value, "assign"),))
+
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        return self._update(ASSIGN_ADD, (self._convert(delta, "assign_add"),))
+
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        return self._update(ASSIGN_SUB, (self._convert(delta, "assign_sub"),))
+
+    def _scatter_nd(self, indices, updates, mode):
+        idx = convert_to_tensor(indices)
+        if not idx.dtype.is_integer:
+            raise TypeError(f"scatter_nd_{mode}: indices must be integers, got "
+                            f"{idx.dtype.name}.")
+        return self._update(SCATTER_ND, (idx, self._convert(updates, f"scatter_nd_{mode}")),
+                            {"mode": mode})
+
+    def scatter_nd_update(self, indices, updates, name=None):
+        """Sets the elements at `indices` (each a full index into the variable)."""
+        return self._scatter_nd(indices, updates, "update")
+
+    def scatter_nd_add(self, indices, updates, name=None):
+        return self._scatter_nd(indices, updates, "add")
+
+    def scatter_nd_sub(self, indices, updates, name=None):
+        return self._scatter_nd(indices, updates, "sub")
+
+    def scatter_nd_max(self, indices, updates, name=None):
+        return self._scatter_nd(indices, updates, "max")
+
+    def scatter_nd_min(self, indices, updates, name=None):
+        return self._scatter_nd(indices, updates, "min")
+
+    def _scatter_slices(self, sparse_delta, mode):
+        if not hasattr(sparse_delta, "indices") or not hasattr(sparse_delta, "values"):
+            raise TypeError(f"scatter_{mode} takes a tf.IndexedSlices, got "
+                            f"{type(sparse_delta).__name__}.\nhint: "
+                            f"tf.IndexedSlices(values, indices).")
+        idx = convert_to_tensor(sparse_delta.indices)
+        return self._update(SCATTER, (idx, self._convert(sparse_delta.values,
+                                                         f"scatter_{mode}")), {"mode": mode})
+
+    def scatter_update(self, sparse_delta, use_locking=False, name=None):
+        """Sets rows `sparse_delta.indices` to `sparse_delta.values`."""
+        return self._scatter_slices(sparse_delta, "update")
+
+    def scatter_add(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter_slices(sparse_delta, "add")
+
+    def scatter_sub(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter_slices(sparse_delta, "sub")
+
+    def scatter_max(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter_slices(sparse_delta, "max")
+
+    def scatter_min(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter_slices(sparse_delta, "min")
+
+    def batch_scatter_update(self, sparse_delta, use_locking=False, name=None):
+        return self.scatter_update(sparse_delta)
+
+    def __setitem__(self, key, value):
+        raise TypeError("'ResourceVariable' object does not support item assignment\n"
+                        "hint: use v[...].assign(value), e.g. v[0, 1].assign(42).")
+
+    def __getitem__(self, key):
+        sliced = self.value()[key]
+        if isinstance(sliced, EagerTensor):
+            view = object.__new__(VariableSlice)
+            view._value = sliced._value
+            view._var = self
+            view._key = key
+            return view
+        return _GraphSlice(sliced, self, key)
+
+    def _slice_assign(self, key, value):
+        t = convert_to_tensor(value, dtype=self.dtype) if not isinstance(value, EagerTensor) \
+            else value
+        return self._update(SLICE_ASSIGN, (t,), {"key": _freeze_key(key)})
+
+    def set_shape(self, shape):
+        self._shape = self._shape.merge_with(shape)
+
+    def to_proto(self, export_scope=None):
+        raise NotImplementedError("rill variables have no protocol-buffer form.")
+
+
+def _freeze_key(key):
+    """Makes a NumPy index out of Python/tensor index parts (kept as a graph attribute)."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    out = []
+    for k in key:
+        if isinstance(k, EagerTensor):
+            k = k._value.item() if k._value.ndim == 0 else k._value
+        elif isinstance(k, slice):
+            k = slice(*(int(v) if isinstance(v, EagerTensor) else v
+                        for v in (k.start, k.stop, k.step)))
+        out.append(k)
+    return tuple(out)
+
+
+class VariableSlice(EagerTensor):
+    """A slice read from a variable; `assign` writes the slice back (`v[0, 1].assign(42)`)."""
+
+    __slots__ = ("_var", "_key")
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        return self._var._slice_assign(self._key, value)
+
+
+class _GraphSlice:
+    """The slice of a variable while tracing: forwards to the symbolic tensor, adds assign."""
+
+    def __init__(self, tensor, var, key):
+        self._tensor, self._var, self._key = tensor, var, key
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        return self._var._slice_assign(self._key, value)
+
+    def _as_tensor(self):
+        return self._tensor
+
+    def __getattr__(self, name):
+        return getattr(self._tensor, name)
+
+
+def _rebuild_variable(value, trainable, name):
+    return Variable(value, trainable=trainable, name=name)

@@ -1,0 +1,298 @@
+"""Helpers that make most op declarations one or two lines.
+
+- `make_unary` / `make_binary`: the public function of an elementwise op, with a fast eager
+  path (no tape, no graph: kernel call and wrap) and the general path through `execute`.
+- shape rules: `same_rule`, `broadcast_rule`, `reduction_rule`.
+- `unbroadcast`: sums a gradient back to an input's shape (the one place broadcasting is
+  undone in gradients).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rill._core import context as _context
+from rill._core import dtypes as _dtypes
+from rill._core.convert import convert_to_tensor, scalar_like
+from rill._core.errors import InvalidArgumentError
+from rill._core.op import OpDef, defop, execute
+from rill._core.tensor import EagerTensor, Tensor
+from rill._core.tensor_shape import TensorShape
+
+_tapes = _context.tapes
+_graphs = _context.graphs
+_new = object.__new__
+_Eager = EagerTensor
+_PY_SCALARS = (int, float, bool, complex)
+
+
+# -- input conversion ---------------------------------------------------------------------
+def to_tensor(x, name: str = "x", dtype=None):
+    """Converts one op argument (tensor, variable, NumPy or Python value) to a tensor."""
+    if type(x) is _Eager and dtype is None:
+        return x
+    return convert_to_tensor(x, dtype=dtype)
+
+
+def binary_inputs(x, y, opdef: OpDef, names=("x", "y")):
+    """Converts two arguments of a binary op; dtypes must agree (TensorFlow does not promote).
+
+    A non-tensor argument takes the other argument's dtype (`t + 10`, `t * np.ones(3)`).
+    """
+    x_is = isinstance(x, Tensor) or hasattr(x, "_is_variable")
+    y_is = isinstance(y, Tensor) or hasattr(y, "_is_variable")
+    if x_is:
+        x = convert_to_tensor(x)
+        y = convert_to_tensor(y) if y_is else _like(y, x, opdef, names[1])
+    elif y_is:
+        y = convert_to_tensor(y)
+        x = _like(x, y, opdef, names[0])
+    else:
+        x = convert_to_tensor(x)
+        y = _like(y, x, opdef, names[1])
+    if x.dtype is not y.dtype:
+        raise dtype_mismatch(opdef, x, y, names)
+    return x, y
+
+
+def _like(value, other, opdef: OpDef, name: str):
+    """Converts a non-tensor value to the dtype of the tensor `other`."""
+    if isinstance(value, _PY_SCALARS) and isinstance(other, _Eager):
+        return _wrap(scalar_like(value, other._value, opdef.public_name, name))
+    dtype = other.dtype
+    try:
+        return convert_to_tensor(value, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgumentError(
+            None, opdef.name,
+            f"{opdef.public_name}: argument {name}={value!r} cannot be converted to "
+            f"{dtype.name} like the other argument: {exc}\n"
+            f"hint: pass a value of dtype {dtype.name}, or tf.cast the other argument."
+        ) from None
+
+
+def dtype_mismatch(opdef: OpDef, x, y, names=("x", "y")) -> InvalidArgumentError:
+    xd, yd = x.dtype, y.dtype
+    return InvalidArgumentError(
+        None, opdef.name,
+        f"cannot compute {opdef.name} as input #1(zero-based) was expected to be a "
+        f"{_dtypes.c_name(xd)} tensor but is a {_dtypes.c_name(yd)} tensor [Op:{opdef.name}]\n"
+        f"{opdef.public_name}: argument {names[1]} has dtype {yd.name} but argument "
+        f"{names[0]} has dtype {xd.name}; TensorFlow never converts dtypes implicitly.\n"
+        f"hint: cast one side, e.g. {opdef.public_name}({names[0]}, "
+        f"tf.cast({names[1]}, tf.{xd.name}))")
+
+
+def _wrap(value) -> EagerTensor:
+    t = _new(_Eager)
+    t._value = value
+    return t
+
+
+# -- shape/dtype rules --------------------------------------------------------------------
+def broadcast_shapes(a: TensorShape, b: TensorShape, op_name: str = "") -> TensorShape:
+    """Static broadcast of two shapes; unknown dimensions stay unknown where they matter."""
+    if a.rank is None or b.rank is None:
+        return TensorShape(None)
+    da, db = a.as_list(), b.as_list()
+    n = max(len(da), len(db))
+    da = [1] * (n - len(da)) + da
+    db = [1] * (n - len(db)) + db
+    out = []
+    for p, q in zip(da, db):
+        if p == 1:
+            out.append(q)
+        elif q == 1:
+            out.append(p)
+        elif p is None:
+            out.append(q)
+        elif q is None or p == q:
+            out.append(p)
+        else:
+            raise ValueError(f"{op_name}: shapes {a} and {b} are incompatible for "
+                             f"broadcasting (dimension {p} vs {q}).")
+    return TensorShape(out)
+
+
+def same_rule(x, **attrs):
+    return x.shape, x.dtype
+
+
+def broadcast_rule(x, y, **attrs):
+    return broadcast_shapes(x.shape, y.shape), x.dtype
+
+
+def bool_broadcast_rule(x, y, **attrs):
+    return broadcast_shapes(x.shape, y.shape), _dtypes.bool
+
+
+def bool_same_rule(x, **attrs):
+    return x.shape, _dtypes.bool
+
+
+def normalize_axis(axis, rank):
+    """Axis argument as a sorted tuple of non-negative ints (None: all axes)."""
+    if axis is None:
+        return None if rank is None else tuple(range(rank))
+    if isinstance(axis, (EagerTensor,)):
+        axis = axis._value.tolist()
+    if isinstance(axis, np.ndarray):
+        axis = axis.tolist()
+    if isinstance(axis, (int, np.integer)):
+        axis = [int(axis)]
+    if rank is None:
+        return tuple(int(a) for a in axis)
+    out = []
+    for a in axis:
+        a = int(a)
+        if not -rank <= a < max(rank, 1):
+            raise InvalidArgumentError(None, None,
+                                       f"axis {a} is out of range for a tensor of rank {rank}.\n"
+                                       f"hint: axes must lie in [-{rank}, {rank}).")
+        out.append(a % rank if rank else 0)
+    return tuple(sorted(set(out)))
+
+
+def reduction_rule(x, *, axis, keepdims, **attrs):
+    shape = x.shape
+    if shape.rank is None:
+        return TensorShape(None), x.dtype
+    dims = shape.as_list()
+    axes = range(len(dims)) if axis is None else axis
+    if keepdims:
+        out = [1 if i in axes else d for i, d in enumerate(dims)]
+    else:
+        out = [d for i, d in enumerate(dims) if i not in axes]
+    return TensorShape(out), x.dtype
+
+
+# -- public function factories ------------------------------------------------------------
+def make_unary(opdef: OpDef, doc: str | None = None):
+    """The public function of an elementwise unary op, with the fast eager path."""
+    kernel = opdef.kernel
+
+    def fn(x, name=None):
+        if type(x) is _Eager and not _tapes and not _graphs:
+            t = _new(_Eager)
+            t._value = kernel(x._value)
+            return t
+        return execute(opdef, (to_tensor(x),))
+
+    fn.__name__ = opdef.public_name.rsplit(".", 1)[-1]
+    fn.__qualname__ = fn.__name__
+    fn.__doc__ = doc or f"Elementwise `{opdef.name}` (`{opdef.public_name}`)."
+    fn.opdef = opdef
+    return fn
+
+
+def make_binary(opdef: OpDef, doc: str | None = None):
+    """The public function of an elementwise binary op, with the fast eager path."""
+    kernel = opdef.kernel
+
+    def fn(x, y, name=None):
+        if type(x) is _Eager and not _tapes and not _graphs:
+            xv = x._value
+            ty = type(y)
+            if ty is _Eager:
+                yv = y._value
+                if xv.dtype is yv.dtype:
+                    t = _new(_Eager)
+                    t._value = kernel(xv, yv)
+                    return t
+            elif ty is float and xv.dtype.kind == "f":
+                t = _new(_Eager)
+                t._value = kernel(xv, xv.dtype.type(y))
+                return t
+        x, y = binary_inputs(x, y, opdef)
+        return execute(opdef, (x, y))
+
+    fn.__name__ = opdef.public_name.rsplit(".", 1)[-1]
+    fn.__qualname__ = fn.__name__
+    fn.__doc__ = doc or f"Elementwise `{opdef.name}` with broadcasting (`{opdef.public_name}`)."
+    fn.opdef = opdef
+    return fn
+
+
+def unary_op(name: str, kernel, grad, public_name: str, rule=same_rule, doc: str | None = None):
+    """Declares an elementwise unary op and returns its public function."""
+    return make_unary(defop(name, kernel, rule, grad, public_name=public_name), doc)
+
+
+def binary_op(name: str, kernel, grad, public_name: str, rule=broadcast_rule,
+              doc: str | None = None):
+    """Declares an elementwise binary op and returns its public function."""
+    return make_binary(defop(name, kernel, rule, grad, public_name=public_name), doc)
+
+
+# -- gradients ----------------------------------------------------------------------------
+def unbroadcast(dy, x):
+    """Sums `dy` over the axes along which `x` was broadcast, giving `x`'s shape."""
+    xs, ds = x.shape, dy.shape
+    if xs == ds and xs.is_fully_defined():
+        return dy
+    return execute(SUM_TO_SHAPE, (dy, shape_tensor(x)))
+
+
+def shape_tensor(x):
+    """`tf.shape(x)` as an int32 tensor (a constant when the shape is static)."""
+    s = x.shape
+    if s.is_fully_defined():
+        return _wrap(np.array(s.as_list(), dtype=np.int32))
+    return execute(SHAPE, (x,), {"out_type": _dtypes.int32})
+
+
+def _sum_to_shape(dy, shape):
+    shape = tuple(int(d) for d in shape)
+    if dy.shape == shape:
+        return dy
+    lead = dy.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, d in enumerate(shape)
+                                      if d == 1 and dy.shape[i + lead] != 1)
+    out = np.sum(dy, axis=axes, keepdims=True, dtype=dy.dtype) if axes else dy
+    return out.reshape(shape)
+
+
+def _sum_to_shape_rule(dy, shape):
+    from rill._core.graph import constant_value
+    v = constant_value(shape)
+    if v is not None:
+        return TensorShape([int(d) for d in v]), dy.dtype
+    n = shape.shape[0] if shape.shape.rank else None
+    return TensorShape(None if n is None else [None] * n), dy.dtype
+
+
+def _sum_to_shape_grad(op, g):
+    return execute(BROADCAST_TO, (g, op.inputs[1])), None
+
+
+def _broadcast_to_kernel(x, shape):
+    return np.broadcast_to(x, tuple(int(d) for d in shape)).copy()
+
+
+def _broadcast_to_rule(x, shape):
+    from rill._core.graph import constant_value
+    v = constant_value(shape)
+    if v is not None:
+        return broadcast_shapes(x.shape, TensorShape([int(d) for d in v]), "BroadcastTo"), \
+            x.dtype
+    n = shape.shape[0] if shape.shape.rank else None
+    return TensorShape(None if n is None else [None] * n), x.dtype
+
+
+def _broadcast_to_grad(op, g):
+    return execute(SUM_TO_SHAPE, (g, shape_tensor(op.inputs[0]))), None
+
+
+def _shape_kernel(x, *, out_type):
+    return np.array(np.shape(x), dtype=out_type._np)
+
+
+def _shape_rule(x, *, out_type):
+    return TensorShape([x.shape.rank]), out_type
+
+
+SUM_TO_SHAPE = defop("SumToShape", _sum_to_shape, _sum_to_shape_rule, _sum_to_shape_grad,
+                     public_name="rill.ops.unbroadcast")
+BROADCAST_TO = defop("BroadcastTo", _broadcast_to_kernel, _broadcast_to_rule,
+                     _broadcast_to_grad, public_name="tf.broadcast_to")
+SHAPE = defop("Shape", _shape_kernel, _shape_rule, grad=None, public_name="tf.shape")
