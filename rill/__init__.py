@@ -3,9 +3,11 @@
     import rill as tf
 
 Every public name is imported explicitly below, so a reader can see where it comes from.
+Each block is TensorFlow's top-level alias set for one op group.
 """
 
-from rill._core import dtypes
+from rill import autodiff, debugging, errors, keras, linalg, math, nn, random
+from rill._core import dtypes, nest
 from rill._core.convert import constant, convert_to_tensor
 from rill._core.dtypes import (
     DType,
@@ -35,9 +37,24 @@ from rill._core.tensor import Tensor
 from rill._core.tensor_shape import TensorShape
 from rill._core.variable import Variable, VariableAggregation, VariableSynchronization
 from rill.ops import operators as _operators
+
+# -- array ops (tf.reshape, ...) ------------------------------------------------------------
 from rill.ops.array_ops import reshape, shape, stack, unstack
-from rill.ops.math_ops import add, add_n, cast, exp, matmul, multiply, negative, pow, \
-    reduce_sum, square, subtract
+
+# -- math ops (tf.add, ...) -----------------------------------------------------------------
+from rill.ops.math_ops import (
+    add,
+    add_n,
+    cast,
+    exp,
+    matmul,
+    multiply,
+    negative,
+    pow,
+    reduce_sum,
+    square,
+    subtract,
+)
 
 _operators.install()
 

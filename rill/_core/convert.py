@@ -222,10 +222,12 @@ def scalar_like(value, like: np.ndarray, op_name: str, arg: str):
     kind = npd.kind
     if kind in "iu":
         if isinstance(value, float) and not value.is_integer():
-            raise InvalidArgumentError(None, op_name, f"{op_name}: cannot convert {value!r} (argument {arg}) to the "
-                            f"tensor's dtype {_dtypes.from_numpy(npd).name} without losing "
-                            f"the fraction (expected to be a {_dtypes.from_numpy(npd).name} tensor but is a "
-                            f"float).\nhint: cast the tensor first, e.g. tf.cast(x, tf.float32).")
+            name = _dtypes.from_numpy(npd).name
+            raise InvalidArgumentError(
+                None, op_name,
+                f"{op_name}: cannot convert {value!r} (argument {arg}) to the tensor's dtype "
+                f"{name} without losing the fraction (expected to be a {name} tensor but is a "
+                f"float).\nhint: cast the tensor first, e.g. tf.cast(x, tf.float32).")
         if isinstance(value, complex):
             raise TypeError(f"{op_name}: cannot convert complex {value!r} to "
                             f"{_dtypes.from_numpy(npd).name}.")

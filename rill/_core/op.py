@@ -45,7 +45,8 @@ class OpDef:
                  "__dict__")
 
     def __init__(self, name: str, kernel: Callable, rule: Callable, grad=MISSING_GRADIENT,
-                 num_outputs: int | None = 1, stateful: bool = False, public_name: str | None = None):
+                 num_outputs: int | None = 1, stateful: bool = False,
+                 public_name: str | None = None):
         # num_outputs None: the kernel returns a tuple whose length depends on the attributes
         self.name = name
         self.kernel = kernel

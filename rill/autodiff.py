@@ -1,0 +1,1 @@
+"""`tf.autodiff`: the public namespace (explicit re-exports)."""

@@ -1,0 +1,1 @@
+"""`tf.debugging`: the public namespace (explicit re-exports)."""

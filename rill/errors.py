@@ -1,0 +1,2 @@
+"""`tf.errors`: the exception types raised by ops."""
+

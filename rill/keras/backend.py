@@ -1,0 +1,1 @@
+"""`keras.backend` (K): math functions over rill ops, as in tf.keras."""

@@ -1,0 +1,2 @@
+"""`tf.linalg`: the public linear-algebra namespace."""
+

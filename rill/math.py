@@ -1,0 +1,2 @@
+"""`tf.math`: the public math namespace (explicit re-exports of `rill.ops.math_ops`)."""
+

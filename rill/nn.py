@@ -1,0 +1,1 @@
+"""`tf.nn`: the public namespace (explicit re-exports)."""

@@ -1,0 +1,1 @@
+"""`tf.random`: the public namespace (explicit re-exports)."""
