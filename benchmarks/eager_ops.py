@@ -1,0 +1,66 @@
+"""W1: eager op overhead. Median microseconds per op beside raw NumPy (the floor), and beside
+TensorFlow/PyTorch when they are installed here, plus their figures from ../shared/bench.
+
+    python benchmarks/eager_ops.py
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from _common import anchor, fmt, optional_import, per_call_us, table
+
+import rill as tf
+
+
+def cases():
+    rng = np.random.RandomState(0)
+    a10, b10 = rng.rand(10).astype(np.float32), rng.rand(10).astype(np.float32)
+    m1, m2 = rng.rand(32, 8).astype(np.float32), rng.rand(8, 30).astype(np.float32)
+    v1000 = rng.rand(1000).astype(np.float32)
+    lst = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    a, b, x, y, v = (tf.constant(t) for t in (a10, b10, m1, m2, v1000))
+    f32 = np.float32
+    return [
+        ("add_op", lambda: a + b, lambda: a10 + b10),
+        ("add_fn", lambda: tf.add(a, b), lambda: np.add(a10, b10)),
+        ("matmul_op", lambda: x @ y, lambda: m1 @ m2),
+        ("matmul_fn", lambda: tf.matmul(x, y), lambda: np.matmul(m1, m2)),
+        ("reduce_sum", lambda: tf.reduce_sum(v), lambda: np.sum(v1000)),
+        ("constant_list6", lambda: tf.constant(lst), lambda: np.array(lst, dtype=f32)),
+    ], (a10, b10, m1, m2, v1000, lst)
+
+
+def main():
+    ops, raw = cases()
+    torch = optional_import("torch")
+    rows = []
+    for name, rill_fn, np_fn in ops:
+        r = per_call_us(rill_fn)
+        n = per_call_us(np_fn)
+        t_here = None
+        if torch is not None:
+            t_here = _torch_case(torch, name, raw)
+        tf_ref = anchor("W1", name, "tensorflow")
+        pt_ref = anchor("W1", name, "torch")
+        rows.append([name, fmt(r), fmt(n), fmt(r / n) + "x", fmt(tf_ref),
+                     fmt(tf_ref / r if tf_ref else None, 1) + "x", fmt(pt_ref), fmt(t_here)])
+    print("W1 eager op overhead (us per op; median)")
+    print(table(rows, ["case", "rill", "numpy", "rill/numpy", "TF (anchor)",
+                       "TF/rill", "torch (anchor)", "torch (here)"]))
+
+
+def _torch_case(torch, name, raw):
+    a10, b10, m1, m2, v1000, lst = raw
+    a, b = torch.from_numpy(a10), torch.from_numpy(b10)
+    x, y = torch.from_numpy(m1), torch.from_numpy(m2)
+    v = torch.from_numpy(v1000)
+    fns = {"add_op": lambda: a + b, "add_fn": lambda: torch.add(a, b),
+           "matmul_op": lambda: x @ y, "matmul_fn": lambda: torch.matmul(x, y),
+           "reduce_sum": lambda: torch.sum(v),
+           "constant_list6": lambda: torch.tensor(lst, dtype=torch.float32)}
+    return per_call_us(fns[name])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""Runs every benchmark and prints its table: `python benchmarks/run.py [name ...]`.
+
+Names: eager_ops (W1), tape (W2), custom_loop (W3 on the engine), function_overhead (W7),
+startup (W8). Benchmarks print medians and ratios; they are never part of the test suite.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+ALL = ["eager_ops", "tape", "function_overhead", "custom_loop", "startup"]
+
+
+def main(argv: list[str]) -> None:
+    for name in argv or ALL:
+        module = importlib.import_module(name)
+        saved = sys.argv
+        sys.argv = [name]
+        try:
+            module.main()
+        finally:
+            sys.argv = saved
+        print()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

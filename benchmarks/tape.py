@@ -1,0 +1,78 @@
+"""W2: GradientTape overhead. Median microseconds per iteration of
+
+    with tf.GradientTape() as tape:
+        z = 3 * w1 ** 2 + 2 * w1 * w2
+    tape.gradient(z, [w1, w2])
+
+eager and inside tf.function, beside a hand-written NumPy forward+backward (the floor) and the
+TensorFlow/PyTorch figures from ../shared/bench.
+
+    python benchmarks/tape.py
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from _common import anchor, fmt, optional_import, per_call_us, table
+
+import rill as tf
+
+
+def numpy_step():
+    w1 = np.array(5.0, dtype=np.float32)
+    w2 = np.array(3.0, dtype=np.float32)
+    three, two = np.float32(3), np.float32(2)
+
+    def step():
+        a = w1 ** 2
+        b = three * a
+        c = two * w1
+        d = c * w2
+        z = b + d
+        dz = np.ones_like(z)
+        dc = dz * w2
+        dw2 = dz * c
+        da = dz * three
+        return da * two * w1 + dc * two, dw2
+
+    return step
+
+
+def main():
+    w1, w2 = tf.Variable(5.0), tf.Variable(3.0)
+
+    def step():
+        with tf.GradientTape() as tape:
+            z = 3 * w1 ** 2 + 2 * w1 * w2
+        return tape.gradient(z, [w1, w2])
+
+    g = step()
+    assert abs(float(g[0]) - 36.0) < 1e-4 and abs(float(g[1]) - 10.0) < 1e-4, g
+    rows = []
+    eager = per_call_us(step)
+    floor = per_call_us(numpy_step())
+    rows.append(["eager", fmt(eager), fmt(floor), fmt(eager / floor, 1) + "x",
+                 fmt(anchor("W2", "tape_scalar", "tensorflow", "eager")),
+                 fmt(anchor("W2", "tape_scalar", "torch", "eager"))])
+    if hasattr(tf, "function"):
+        fstep = tf.function(step)
+        g = fstep()
+        assert abs(float(g[0]) - 36.0) < 1e-4, g
+        traced = per_call_us(fstep)
+        rows.append(["tf.function", fmt(traced), fmt(floor), fmt(traced / floor, 1) + "x",
+                     fmt(anchor("W2", "tape_scalar", "tensorflow", "function")),
+                     fmt(anchor("W2", "tape_scalar", "jax", "jit"))])
+    torch = optional_import("torch")
+    if torch is not None:
+        t1 = torch.tensor(5.0, requires_grad=True)
+        t2 = torch.tensor(3.0, requires_grad=True)
+        here = per_call_us(lambda: torch.autograd.grad(3 * t1 ** 2 + 2 * t1 * t2, [t1, t2]))
+        rows.append(["torch (here)", fmt(here), fmt(floor), fmt(here / floor, 1) + "x", "-", "-"])
+    print("W2 tape overhead (us per iteration; median)")
+    print(table(rows, ["mode", "rill", "numpy floor", "vs floor", "TF (anchor)",
+                       "torch eager / jax jit (anchor)"]))
+
+
+if __name__ == "__main__":
+    main()
