@@ -13,7 +13,6 @@ import math
 import time
 
 import numpy as np
-
 from _common import anchor, fmt, table
 
 import rill as tf

@@ -7,7 +7,6 @@ TensorFlow/PyTorch when they are installed here, plus their figures from ../shar
 from __future__ import annotations
 
 import numpy as np
-
 from _common import anchor, fmt, optional_import, per_call_us, table
 
 import rill as tf

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from _common import anchor, fmt, per_call_us, table
 
 import rill as tf

@@ -13,7 +13,6 @@ TensorFlow/PyTorch figures from ../shared/bench.
 from __future__ import annotations
 
 import numpy as np
-
 from _common import anchor, fmt, optional_import, per_call_us, table
 
 import rill as tf

@@ -6,6 +6,8 @@ Every public name is imported explicitly below, so a reader can see where it com
 Each block is TensorFlow's top-level alias set for one op group.
 """
 
+import warnings as _warnings
+
 from rill import autodiff, debugging, errors, keras, linalg, math, nn, random
 from rill._core import dtypes, nest
 from rill._core.convert import constant, convert_to_tensor
@@ -39,24 +41,155 @@ from rill._core.variable import Variable, VariableAggregation, VariableSynchroni
 from rill.ops import operators as _operators
 
 # -- array ops (tf.reshape, ...) ------------------------------------------------------------
-from rill.ops.array_ops import reshape, shape, stack, unstack
+from rill.ops.array_ops import (
+    IndexedSlices,
+    boolean_mask,
+    broadcast_to,
+    clip_by_norm,
+    concat,
+    expand_dims,
+    fill,
+    gather,
+    gather_nd,
+    identity,
+    linspace,
+    meshgrid,
+    one_hot,
+    ones,
+    ones_like,
+    pad,
+    rank,
+    repeat,
+    reshape,
+    reverse,
+    roll,
+    scatter_nd,
+    searchsorted,
+    sequence_mask,
+    shape,
+    shape_n,
+    size,
+    split,
+    squeeze,
+    stack,
+    stop_gradient,
+    strided_slice,
+    tensor_scatter_nd_add,
+    tensor_scatter_nd_sub,
+    tensor_scatter_nd_update,
+    tile,
+    transpose,
+    unstack,
+    where,
+    zeros,
+    zeros_like,
+)
+from rill.ops.array_ops import range_ as range
+from rill.ops.array_ops import slice_ as slice
+
+# -- random/debugging (tf.Assert, tf.assert_equal, tf.is_tensor, ...) -----------------------
+from rill.ops.debugging_ops import (
+    Assert,
+    assert_equal,
+    assert_greater,
+    assert_less,
+    assert_rank,
+    is_symbolic_tensor,
+    is_tensor,
+)
+
+# -- nn/linalg (tf.einsum, tf.tensordot, tf.eye, tf.norm; the rest is tf.nn.*, tf.linalg.*) --
+from rill.ops.linalg_ops import einsum, eye, norm, tensordot
 
 # -- math ops (tf.add, ...) -----------------------------------------------------------------
 from rill.ops.math_ops import (
+    abs,
+    acos,
+    acosh,
     add,
     add_n,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
     cast,
+    clip_by_value,
+    complex,
+    cos,
+    cosh,
+    divide,
+    equal,
     exp,
+    floor,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    logical_and,
+    logical_not,
+    logical_or,
     matmul,
+    maximum,
+    minimum,
     multiply,
     negative,
+    not_equal,
     pow,
-    reduce_sum,
+    realdiv,
+    round,
+    scalar_mul,
+    sigmoid,
+    sign,
+    sin,
+    sinh,
+    sqrt,
     square,
     subtract,
+    tan,
+    tanh,
+    truediv,
 )
+from rill.ops.reduction_ops import (
+    argmax,
+    argmin,
+    cumsum,
+    reduce_all,
+    reduce_any,
+    reduce_logsumexp,
+    reduce_max,
+    reduce_mean,
+    reduce_min,
+    reduce_prod,
+    reduce_sum,
+)
+from rill.ops.sort_ops import argsort, sort, unique
+
+# -- tf.function, graphs and Python ops (tf.function, tf.print, tf.config, ...) ------------
+# isort: split
+from rill import config
+from rill._core.context import executing_eagerly
+from rill._core.graph import init_scope
+from rill.function.function import function
+from rill.function.printing import print
+from rill.function.py_func import numpy_function, py_function
+from rill.function.signature import TensorSpec
+
+# isort: split
+
+# -- control flow (tf.cond, tf.case, tf.switch_case, tf.while_loop, tf.TensorArray, ...) ---
+from rill import autograph
+from rill.ops.control_flow_ops import case, cond, switch_case, while_loop
+from rill.ops.tensor_array_ops import TensorArray
+
+# isort: split
+# -- autodiff (tf.custom_gradient, tf.recompute_grad; tf.GradientTape is above) -------------
+from rill._core.custom_gradient import custom_gradient, recompute_grad
 
 _operators.install()
+# Kernels follow TensorFlow, which returns inf/nan without warnings: silence NumPy's
+# floating-point RuntimeWarnings raised inside rill's own modules (user code is unaffected).
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"rill\.")
 
 __version__ = "0.1.0"
 newaxis = None

@@ -15,6 +15,7 @@ from rill._core.tensor import EagerTensor, Tensor, wrap
 _F32 = np.dtype(np.float32)
 _I32 = np.dtype(np.int32)
 _INT32_MIN, _INT32_MAX = -(2 ** 31), 2 ** 31 - 1
+_INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 
 
 def _to_bytes(x):
@@ -45,15 +46,12 @@ def _python_array(value) -> np.ndarray:
     if isinstance(value, int):
         if _INT32_MIN <= value <= _INT32_MAX:
             return np.int32(value)
-        return np.int64(value)
+        if _INT64_MIN <= value <= _INT64_MAX:
+            return np.int64(value)
+        raise _out_of_range(value)
     if isinstance(value, (str, bytes)):
         return np.array(_to_bytes(value), dtype=object)
-    try:
-        arr = np.array(value)
-    except ValueError as exc:
-        raise ValueError(f"Can't convert non-rectangular Python sequence to Tensor: "
-                         f"{value!r}.\nhint: every row must have the same length; use "
-                         f"tf.ragged.constant for ragged data.") from exc
+    arr = _np_array(value)
     kind = arr.dtype.kind
     if kind == "f":
         if arr.dtype == np.float64 and not _has_numpy_leaf(value, np.float64):
@@ -63,14 +61,37 @@ def _python_array(value) -> np.ndarray:
             if arr.size == 0 or (arr.min() >= _INT32_MIN and arr.max() <= _INT32_MAX):
                 arr = arr.astype(_I32)
     elif kind in "US":
-        arr = _string_array(arr)
+        try:
+            arr = _string_array(value)  # from the Python data: refuses numbers among strings
+        except TypeError:
+            raise ValueError(f"Can't convert Python sequence with mixed types to Tensor: "
+                             f"{value!r}.\nhint: a string tensor holds only str or "
+                             f"bytes.") from None
     elif kind == "O":
-        if arr.size and all(isinstance(x, (str, bytes)) for x in arr.reshape(-1)):
+        flat = arr.reshape(-1)
+        if flat.size and all(isinstance(x, (str, bytes)) for x in flat):
             return _string_array(arr)
-        raise TypeError(f"Can't convert {value!r} to a Tensor: its elements are not all "
-                        f"numbers, bools or strings of one shape.\nhint: check for None "
-                        f"or nested sequences of different lengths.")
+        if any(isinstance(x, int) for x in flat):
+            raise _out_of_range(value)
+        raise ValueError(f"Attempt to convert a value ({value!r}) with an unsupported type "
+                         f"({type(value)}) to a Tensor.\nhint: tensors hold numbers, bools or "
+                         f"strings in nested lists of one shape; check for None.")
     return arr
+
+
+def _np_array(value) -> np.ndarray:
+    try:
+        return np.array(value)
+    except ValueError as exc:
+        raise ValueError(f"Can't convert non-rectangular Python sequence to Tensor: "
+                         f"{value!r}.\nhint: every row must have the same length; use "
+                         f"tf.ragged.constant for ragged data.") from exc
+
+
+def _out_of_range(value) -> ValueError:
+    return ValueError(f"Can't convert Python sequence with out-of-range integer to Tensor: "
+                      f"{value!r}.\nhint: integers must fit in int64 (or uint64 with "
+                      f"dtype=tf.uint64).")
 
 
 def _has_numpy_leaf(value, np_type) -> bool:
@@ -87,34 +108,39 @@ def _has_numpy_leaf(value, np_type) -> bool:
             return x._value.dtype == np_type
         elif hasattr(x, "_is_variable"):
             return x.dtype.as_numpy_dtype == np_type
-        return False
+        else:
+            return False
     return False
 
 
+# which kinds of Python data convert to which kinds of dtype (as TensorFlow allows)
+_ALLOWED = {"b": "b", "i": "biu", "u": "biu", "f": "biuf", "c": "biufc"}
+
+
 def _cast_python(value, dtype: _dtypes.DType):
-    """A NumPy array of Python/NumPy data in `dtype`, refusing lossy conversions."""
+    """A NumPy array of Python/NumPy data in `dtype`, refusing lossy conversions of Python
+    data (floats to ints, out-of-range ints, complex to real); NumPy data casts like astype."""
     npd = dtype._np
     if dtype is _dtypes.string:
         return _string_array(value)
-    src = value if isinstance(value, (np.ndarray, np.generic)) else _python_array(value)
-    src_kind = src.dtype.kind
-    if src_kind == "O" and dtype._kind != "s":
-        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}.")
-    if dtype._kind in "iu" and src_kind in "fc" and not isinstance(value, np.ndarray):
-        if not np.all(np.isfinite(src)) or not np.all(np.asarray(src) == np.round(src)):
-            raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}.\n"
-                            f"hint: use tf.cast to truncate, or pass integers.")
-    if dtype._kind in "iu" and src_kind in "iu" and not isinstance(value, np.ndarray):
+    if isinstance(value, np.generic) and value.dtype.kind not in "USO":
+        return value if value.dtype == npd else npd.type(value)
+    if type(value) is float and dtype._kind == "f":
+        return npd.type(value)
+    src = _np_array(value)
+    kind = src.dtype.kind
+    if kind not in _ALLOWED.get(dtype._kind, "") and src.size:
+        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}.\n"
+                        f"hint: pass {dtype.name} data, or tf.cast a tensor (it truncates "
+                        f"floats toward zero).")
+    if kind in "iu" and dtype._kind in "iu" and src.size:
         info = np.iinfo(npd)
-        a = np.asarray(src)
-        if a.size and (a.min() < info.min or a.max() > info.max):
+        if src.min() < info.min or src.max() > info.max:
             raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}: "
-                            f"out of range [{info.min}, {info.max}].")
-    if dtype._kind == "b" and src_kind != "b" and not isinstance(value, np.ndarray):
-        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype bool.")
-    if src.dtype == npd:
-        return src
-    return np.asarray(src).astype(npd) if src.ndim else npd.type(src)
+                            f"out of range [{info.min}, {info.max}].\nhint: use a wider "
+                            f"dtype such as tf.int64.")
+    out = src.astype(npd)
+    return out if out.ndim else out[()]
 
 
 def constant(value, dtype=None, shape=None, name=None) -> EagerTensor:
@@ -140,7 +166,8 @@ def constant(value, dtype=None, shape=None, name=None) -> EagerTensor:
                             "hint: use tf.identity or tf.convert_to_tensor inside tf.function.")
         arr = t._value
         if dtype is not None and arr.dtype != dtype._np:
-            arr = arr.astype(dtype._np)
+            raise TypeError(f"Expected tensor {t.numpy()} with dtype tf.{dtype.name}, but got "
+                            f"dtype tf.{t.dtype.name}.\nhint: use tf.cast(x, tf.{dtype.name}).")
     elif dtype is None:
         if isinstance(value, np.ndarray):
             arr = _native(value)
@@ -172,8 +199,11 @@ def _native(arr: np.ndarray) -> np.ndarray:
 
 
 def _reshape_constant(arr, shape) -> np.ndarray:
-    shape = tuple(int(d) for d in (shape if isinstance(shape, (list, tuple)) else
-                                   np.asarray(shape).reshape(-1).tolist()))
+    from rill._core.tensor_shape import TensorShape
+    shape = TensorShape(shape)
+    if not shape.is_fully_defined():
+        raise ValueError(f"tf.constant needs a fully defined shape, got {shape}.")
+    shape = tuple(shape.as_list())
     arr = np.asarray(arr)
     if arr.size == 1:
         return np.full(shape, arr.reshape(()), dtype=arr.dtype)
@@ -221,13 +251,13 @@ def scalar_like(value, like: np.ndarray, op_name: str, arg: str):
     npd = like.dtype
     kind = npd.kind
     if kind in "iu":
-        if isinstance(value, float) and not value.is_integer():
+        if isinstance(value, float):  # even 2.0: TensorFlow never mixes float and int
             name = _dtypes.from_numpy(npd).name
             raise InvalidArgumentError(
                 None, op_name,
-                f"{op_name}: cannot convert {value!r} (argument {arg}) to the tensor's dtype "
-                f"{name} without losing the fraction (expected to be a {name} tensor but is a "
-                f"float).\nhint: cast the tensor first, e.g. tf.cast(x, tf.float32).")
+                f"{op_name}: the Python float {value!r} (argument {arg}) cannot be used with a "
+                f"{name} tensor (expected to be a {name} tensor but is a float tensor).\n"
+                f"hint: cast the tensor first, e.g. tf.cast(x, tf.float32), or pass an int.")
         if isinstance(value, complex):
             raise TypeError(f"{op_name}: cannot convert complex {value!r} to "
                             f"{_dtypes.from_numpy(npd).name}.")

@@ -21,12 +21,13 @@ class DType:
         self.name = name
         self._np = np_dtype
         self._kind = kind  # "f" float, "i" signed int, "u" unsigned, "c" complex, "b", "s"
-        self.size = np_dtype.itemsize if kind != "s" else 8
+        self.size = np_dtype.itemsize if kind != "s" else 0
 
     @property
     def as_numpy_dtype(self) -> type:
-        """The NumPy scalar type of this dtype (`np.float32` for `tf.float32`)."""
-        return self._np.type
+        """The NumPy scalar type of this dtype (`np.float32` for `tf.float32`, `object` for
+        `tf.string`)."""
+        return object if self._kind == "s" else self._np.type
 
     @property
     def base_dtype(self) -> DType:
@@ -50,7 +51,7 @@ class DType:
 
     @property
     def is_unsigned(self) -> bool:
-        return self._kind == "u" or self._kind == "b"
+        return self._kind == "u"
 
     @property
     def is_complex(self) -> bool:
@@ -88,7 +89,14 @@ class DType:
 
     @property
     def limits(self):
-        return (self.min, self.max)
+        """TensorFlow's image intensity range: (0, max) for integers, (0, 1) for floats."""
+        if self._kind == "b":
+            return (0, True)
+        if self._kind in "iu":
+            return (0, self.max)
+        if self._kind == "f" and self._np.itemsize >= 4:
+            return (0, 1)
+        raise ValueError(f"{self} does not have defined limits.")
 
     def is_compatible_with(self, other) -> bool:
         return self == as_dtype(other)
@@ -111,6 +119,9 @@ class DType:
 
     def __repr__(self) -> str:
         return f"tf.{self.name}"
+
+    def __str__(self) -> str:
+        return f"<dtype: '{self.name}'>"
 
     def __reduce__(self):
         return as_dtype, (self.name,)
@@ -140,10 +151,10 @@ ALL_DTYPES = (float16, bfloat16, float32, float64, int8, int16, int32, int64, ui
 
 _BY_NUMPY: dict = {d._np: d for d in ALL_DTYPES}
 _BY_NAME: dict = {d.name: d for d in ALL_DTYPES}
-_BY_NAME.update(half=float16, double=float64, float=float32, int=int32, bytes=string,
-                str=string)
-_BY_PYTHON = {float: float32, int: int32, builtins.bool: bool, complex: complex128, str: string,
-              bytes: string}
+_BY_NAME.update(half=float16, double=float64, float=float32)
+# TensorFlow accepts only these Python types (int, complex and str have no one width)
+_BY_PYTHON = {float: float32, builtins.bool: bool, object: string}
+_AMBIGUOUS = (int, complex, bytes, builtins.str)
 # TensorFlow's C names, used in messages ("expected to be a double tensor")
 C_NAMES = {"float32": "float", "float64": "double", "float16": "half", "bfloat16": "bfloat16"}
 
@@ -160,18 +171,23 @@ def as_dtype(type_value) -> DType:
         return found
     if type_value in _BY_PYTHON:
         return _BY_PYTHON[type_value]
-    try:
-        npd = np.dtype(type_value)
-    except TypeError:
-        npd = None
+    npd = None
+    if type_value is not None and not isinstance(type_value, str) \
+            and type_value not in _AMBIGUOUS:
+        try:
+            npd = np.dtype(type_value)
+        except TypeError:
+            npd = None
     if npd is not None:
         if npd.kind in "SUO":
             return string
-        found = _BY_NUMPY.get(npd)
+        found = _BY_NUMPY.get(npd) or _BY_NUMPY.get(npd.newbyteorder("="))
         if found is not None:
             return found
-    raise TypeError(f"Cannot convert {type_value!r} to a rill DType.\n"
-                    f"hint: use one of {', '.join('tf.' + d.name for d in ALL_DTYPES)}.")
+    raise TypeError(f"Cannot convert the argument `type_value`: {type_value!r} to a rill "
+                    f"DType.\nhint: use one of "
+                    f"{', '.join('tf.' + d.name for d in ALL_DTYPES)}; Python int, complex "
+                    f"and str have no one width: say tf.int32, tf.complex64 or tf.string.")
 
 
 def from_numpy(np_dtype: np.dtype) -> DType:

@@ -8,6 +8,10 @@ captured as `Const` operations.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+
 import numpy as np
 
 from rill._core import context as _context
@@ -98,11 +102,16 @@ class GraphTensor(Tensor):
 
 
 class Operation:
-    """A node of a Graph: `name`, `type`, `inputs`, `outputs` and attributes."""
+    """A node of a Graph: `name`, `type`, `inputs`, `outputs` and attributes.
 
-    __slots__ = ("graph", "name", "opdef", "inputs", "attrs", "outputs", "control_inputs")
+    `source` is the user's (file, line) that created the op while tracing (None when
+    unknown): errors raised by the op when the compiled graph runs point there.
+    """
 
-    def __init__(self, graph, name, opdef: OpDef, inputs: tuple, attrs: dict):
+    __slots__ = ("graph", "name", "opdef", "inputs", "attrs", "outputs", "control_inputs",
+                 "source")
+
+    def __init__(self, graph, name, opdef: OpDef, inputs: tuple, attrs: dict, source=None):
         self.graph = graph
         self.name = name
         self.opdef = opdef
@@ -110,6 +119,7 @@ class Operation:
         self.attrs = attrs
         self.outputs = ()
         self.control_inputs = ()
+        self.source = source
 
     @property
     def type(self) -> str:
@@ -126,8 +136,26 @@ class Operation:
         return f"<tf.Operation '{self.name}' type={self.type}>"
 
 
+_RILL_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _user_source():
+    """(file, line) of the innermost frame outside rill: where the user's code made an op."""
+    f = sys._getframe(2)
+    while f is not None:
+        name = f.f_code.co_filename
+        if not name.startswith(_RILL_DIR) and not name.startswith("<rill"):
+            return name, f.f_lineno
+        f = f.f_back
+    return None
+
+
 class Graph:
-    """A dataflow graph: operations in creation order (a valid topological order)."""
+    """A dataflow graph: operations in creation order (a valid topological order).
+
+    A traced function's graph also lists its `inputs` (placeholders) and `outputs`.
+    `str(graph)` is a readable listing, one line per operation.
+    """
 
     def __init__(self, name: str = "graph", outer=None):
         self.name = name
@@ -139,6 +167,11 @@ class Graph:
         self.variables: list = []  # variables read or written while tracing
         self._variable_ids: set = set()
         self.created_variables: list = []
+        self.inputs: list[GraphTensor] = []
+        self.outputs: list[GraphTensor] = []
+        # set by tf.function when this trace may not create variables: the error to raise
+        self.variable_creation_error: str | None = None
+        self.lifted: set = set()  # ids of ops run once at trace time for variable initializers
 
     def get_operations(self) -> list[Operation]:
         return list(self.operations)
@@ -156,11 +189,18 @@ class Graph:
 
     def add_operation(self, opdef: OpDef, inputs: tuple, attrs: dict, specs: list,
                       name: str | None = None) -> Operation:
-        op = Operation(self, self.unique_name(name or opdef.name), opdef, inputs, attrs)
+        op = Operation(self, self.unique_name(name or opdef.name), opdef, inputs, attrs,
+                       _user_source())
         op.outputs = tuple(GraphTensor(op, i, as_shape(s), _dtypes.as_dtype(d))
                            for i, (s, d) in enumerate(specs))
         self.operations.append(op)
         return op
+
+    def add_placeholder(self, shape, dtype, name: str = "Placeholder") -> GraphTensor:
+        """A new input of this graph (fed by whoever runs it)."""
+        t = self.add_operation(PLACEHOLDER, (), {}, [(shape, dtype)], name).outputs[0]
+        self.inputs.append(t)
+        return t
 
     def capture(self, value) -> GraphTensor:
         """The graph tensor standing for an eager tensor or a tensor of an outer graph."""
@@ -219,12 +259,134 @@ class Graph:
             self.outer.on_variable_used(var)
 
     def on_variable_created(self, var) -> None:
+        if self.variable_creation_error is not None:
+            raise ValueError(self.variable_creation_error)
         self.created_variables.append(var)
         if self.outer is not None:
             self.outer.on_variable_created(var)
 
+    def lift_variable(self, var, initial_value):
+        """The value of a variable created while tracing, computed now (lifted out of the
+        graph, as TensorFlow lifts initializers): the variable is a real one, initialized
+        once, and the graph reads it like any other variable."""
+        self.on_variable_created(var)
+        if callable(initial_value) and not hasattr(initial_value, "dtype"):
+            with init_scope():
+                initial_value = initial_value()
+        if isinstance(initial_value, GraphTensor):
+            return initial_value.op.graph.evaluate(initial_value)
+        if hasattr(initial_value, "_is_variable"):
+            return initial_value._value
+        return initial_value
+
+    def evaluate(self, tensor: GraphTensor):
+        """Computes a tensor of this graph now, as a NumPy value. It must not depend on the
+        graph's inputs. The ops it runs are marked `lifted` (optimization drops them)."""
+        needed, stack = set(), [tensor.op]
+        while stack:
+            op = stack.pop()
+            if id(op) not in needed:
+                needed.add(id(op))
+                stack.extend(x.op for x in op.inputs)
+        values: dict = {}
+        for op in self.operations:
+            if id(op) not in needed:
+                continue
+            if op.opdef is PLACEHOLDER:
+                outer = op.attrs.get("outer")
+                if outer is None:
+                    raise ValueError(
+                        f"The initial value of a variable created inside tf.function depends "
+                        f"on the function's input {op.name!r}.\nhint: create the variable "
+                        f"outside the function, or from values that do not depend on its "
+                        f"arguments (e.g. an initializer with a static shape).")
+                out = outer.op.graph.evaluate(outer) if isinstance(outer, GraphTensor) \
+                    else outer._value
+            else:
+                out = op.opdef.kernel(*[values[id(x)] for x in op.inputs], **op.attrs)
+            self.lifted.add(id(op))
+            if op.opdef.num_outputs == 1:
+                out = (out,)
+            for t, v in zip(op.outputs, out):
+                values[id(t)] = v
+        return values[id(tensor)]
+
+    @contextlib.contextmanager
+    def as_default(self):
+        """Makes ops build nodes of this graph inside the `with` block."""
+        _context.graphs.append(self)
+        try:
+            yield self
+        finally:
+            _context.graphs.remove(self)
+
+    def as_text(self) -> str:
+        """A readable listing, one line per operation: `outputs = Type(inputs)  # spec`."""
+        lines = [f"graph {self.name!r} ({len(self.operations)} operations)"]
+        for op in self.operations:
+            outs = ", ".join(_tensor_text(t) for t in op.outputs)
+            args = [_tensor_text(x) for x in op.inputs]
+            if op.opdef is CONST:
+                args.append(_value_text(op.attrs["value"]))
+            else:
+                args += [f"{k}={_value_text(v)}" for k, v in op.attrs.items()]
+            line = f"  {outs + ' = ' if outs else ''}{op.type}({', '.join(args)})"
+            specs = "; ".join(f"{t.shape} {t.dtype.name}" for t in op.outputs)
+            lines.append(f"{line:<48}  # {specs}" if specs else line)
+        if self.outputs:
+            lines.append("  return " + ", ".join(_tensor_text(t) for t in self.outputs))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.as_text()
+
     def __repr__(self) -> str:
         return f"<rill Graph {self.name!r} with {len(self.operations)} operations>"
+
+
+def _tensor_text(t: GraphTensor) -> str:
+    return t.op.name if len(t.op.outputs) == 1 else f"{t.op.name}:{t.value_index}"
+
+
+def _value_text(v) -> str:
+    if isinstance(v, (np.ndarray, np.generic)):
+        if v.size <= 4:
+            a = np.asarray(v)
+            text = np.array2string(a, separator=", ") if a.ndim else str(a[()])
+            return text if v.dtype in (np.float32, np.int32) else \
+                f"{text}:{_dtypes.from_numpy(v.dtype).name}"
+        return f"<{v.dtype.name} array {tuple(v.shape)}>"
+    if hasattr(v, "_is_variable"):
+        return repr(v.name)
+    if isinstance(v, GraphTensor):
+        return f"<{v.op.graph.name}/{_tensor_text(v)}>"
+    if isinstance(v, Graph) or isinstance(getattr(v, "graph", None), Graph):
+        return f"<graph {getattr(v, 'graph', v).name!r}>"
+    if isinstance(v, (tuple, list)) and len(v) <= 8:
+        text = ", ".join(_value_text(x) for x in v)
+        text = f"({text},)" if len(v) == 1 and isinstance(v, tuple) else \
+            (f"({text})" if isinstance(v, tuple) else f"[{text}]")
+    elif callable(v) and hasattr(v, "__name__"):
+        return v.__name__
+    else:
+        text = v.name if isinstance(v, _dtypes.DType) else \
+            str(v) if isinstance(v, TensorShape) else repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@contextlib.contextmanager
+def init_scope():
+    """Leaves every graph being traced (and pauses tapes) inside the block: code there runs
+    eagerly, once, as `tf.init_scope` does (used to create and initialize variables)."""
+    graphs, tapes = _context.graphs, _context.tapes
+    saved_graphs, saved_tapes = graphs[:], tapes[:]
+    graphs.clear()
+    tapes.clear()
+    try:
+        yield
+    finally:
+        graphs[:] = saved_graphs
+        tapes[:] = saved_tapes
 
 
 def constant_value(tensor):

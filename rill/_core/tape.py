@@ -5,19 +5,38 @@ it watched (`_records`, in execution order, which is a topological order). `grad
 the records backwards, calling each op's gradient function, which is written with rill ops:
 an outer tape records that work, so gradients of gradients come for free.
 
-The tape reaches ops only through the registry (`AddN`, `OnesLike`, `ZerosLike`), never by
-importing `rill.ops`.
+Everything in `context.tapes` follows one small protocol, which `op.record` and variable reads
+use: `_ids` (a set of watched ids), `_records.append(record)` and `_variable_accessed(var)`.
+GradientTape is the main implementation; forward accumulators and the variable watcher of
+`tf.custom_gradient` are others.
+
+The tape reaches ops only through the registry (`AddN`, `OnesLike`, `ZerosLike`, `Pack`,
+`Reshape`), never by importing `rill.ops`.
 """
 
 from __future__ import annotations
 
 import enum
 
+import ml_dtypes
+import numpy as np
+
 from rill._core import context as _context
 from rill._core import nest
+from rill._core import numerics as _numerics
 from rill._core.op import MISSING_GRADIENT, REGISTRY, backward_reach, execute
+from rill._core.tensor import EagerTensor, Tensor
+from rill._core.variable import READ_VARIABLE as _READ
 
 _tapes = _context.tapes
+_graphs = _context.graphs
+_new = object.__new__
+_Eager = EagerTensor
+# NumPy dtypes that carry gradients: floating and complex
+_DIFF_NP = frozenset(np.dtype(t) for t in (np.float16, ml_dtypes.bfloat16, np.float32,
+                                            np.float64, np.complex64, np.complex128))
+_RELEASED = ("A non-persistent GradientTape can only be used to compute one set of gradients "
+             "(or jacobians)")
 
 
 class UnconnectedGradients(enum.Enum):
@@ -27,12 +46,49 @@ class UnconnectedGradients(enum.Enum):
     ZERO = "zero"
 
 
-def _is_differentiable_dtype(x) -> bool:
-    return x.dtype.is_floating or x.dtype.is_complex
+def _unconnected(value) -> UnconnectedGradients:
+    if value is UnconnectedGradients.NONE or value is UnconnectedGradients.ZERO:
+        return value
+    raw = value.value if isinstance(value, enum.Enum) else value
+    try:
+        return UnconnectedGradients(raw)
+    except ValueError:
+        raise ValueError(f"Unknown value for unconnected_gradients: {value!r}.\nhint: use "
+                         f"tf.UnconnectedGradients.NONE or tf.UnconnectedGradients.ZERO."
+                         ) from None
+
+
+def differentiable(x) -> bool:
+    """Whether gradients flow through `x` (a floating or complex tensor or variable)."""
+    try:
+        return x._value.dtype in _DIFF_NP
+    except AttributeError:
+        return x.dtype._kind in "fc"
+
+
+def _is_leaf(x) -> bool:
+    return isinstance(x, Tensor) or getattr(x, "_is_variable", False)
+
+
+def _flat(x) -> list:
+    """`nest.flatten`, with fast paths for one tensor and for a flat list or tuple of them."""
+    t = type(x)
+    if t is list or t is tuple:
+        for e in x:
+            if not _is_leaf(e):
+                return nest.flatten(x)
+        return x
+    if _is_leaf(x):
+        return [x]
+    return nest.flatten(x)
 
 
 class GradientTape:
     """Records operations so that their gradients can be computed (`tf.GradientTape`).
+
+    Args:
+        persistent: allow several calls of `gradient`/`jacobian` (release with `del tape`).
+        watch_accessed_variables: watch the trainable variables read inside the block.
 
     >>> w = tf.Variable(3.0)
     >>> with tf.GradientTape() as tape:
@@ -41,19 +97,27 @@ class GradientTape:
     6.0
     """
 
+    __slots__ = ("_persistent", "_watch_accessed_variables", "_ids", "_records", "_watched",
+                 "_watched_variables", "_recording", "_spent", "_locs", "__weakref__")
+
     def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
         self._persistent = persistent
         self._watch_accessed_variables = watch_accessed_variables
         self._ids: set = set()
-        self._records: list = []
+        self._records: list | None = []
         self._watched: list = []  # keeps watched objects alive so their ids stay unique
         self._watched_variables: dict = {}
-        self._used = False
         self._recording = False
+        self._spent = False  # a non-persistent tape that computed its gradients
+        self._locs: dict = {}  # id(output) -> user's "file:line", while debugging switches on
 
     # -- recording ---------------------------------------------------------------------
     def __enter__(self) -> GradientTape:
-        self._push()
+        if self._recording or self._spent:
+            self._push()
+        else:
+            _tapes.append(self)
+            self._recording = True
         return self
 
     def __exit__(self, *exc) -> None:
@@ -63,6 +127,9 @@ class GradientTape:
         if self._recording:
             raise ValueError("Tape is still recording, This can happen if you try to re-enter "
                              "an already-active tape.")
+        if self._spent:  # a used non-persistent tape records afresh
+            self._spent = False
+            self._records = []
         _tapes.append(self)
         self._recording = True
 
@@ -75,32 +142,47 @@ class GradientTape:
             self._recording = False
 
     def stop_recording(self):
-        """A context manager inside which this tape records nothing."""
+        """A context manager inside which this tape records nothing.
+
+        >>> x = tf.constant(2.0)
+        >>> with tf.GradientTape() as tape:
+        ...     tape.watch(x)
+        ...     with tape.stop_recording():
+        ...         y = x * x
+        >>> tape.gradient(y, x) is None
+        True
+        """
         return _StopRecording(self)
 
     def reset(self) -> None:
-        """Clears everything recorded so far."""
+        """Clears everything recorded so far (the tape keeps recording if it was)."""
         self._ids = set()
         self._records = []
         self._watched = []
         self._watched_variables = {}
-        self._used = False
+        self._locs = {}
 
     def watch(self, tensor) -> None:
         """Makes the tape watch tensors or variables (any nested structure of them)."""
-        for t in nest.flatten(tensor):
-            if not (hasattr(t, "dtype") and hasattr(t, "shape")):
+        for t in _flat(tensor):
+            if not _is_leaf(t):
                 raise ValueError(f"Passed in object {t!r} of type {type(t).__name__!r}, not "
-                                 f"tf.Tensor or tf.Variable.")
+                                 f"tf.Tensor or tf.Variable or ExtensionType.\nhint: convert "
+                                 f"Python and NumPy values with tf.constant first.")
+            if _numerics.explaining and not differentiable(t):
+                _numerics.warn(f"tape.watch: the watched value has dtype {t.dtype.name}; "
+                               f"gradients with respect to it will be None.\nhint: watch a "
+                               f"floating tensor, e.g. tf.cast(x, tf.float32).")
             self._watch_one(t)
 
     def _watch_one(self, t) -> None:
-        if id(t) in self._ids:
+        key = id(t)
+        if key in self._ids:
             return
-        self._ids.add(id(t))
+        self._ids.add(key)
         self._watched.append(t)
-        if _is_variable(t):
-            self._watched_variables[id(t)] = t
+        if getattr(t, "_is_variable", False):
+            self._watched_variables[key] = t
 
     def _variable_accessed(self, variable) -> None:
         if self._watch_accessed_variables and variable.trainable:
@@ -116,46 +198,173 @@ class GradientTape:
         """Gradients of `target` (or the sum of several targets) with respect to `sources`.
 
         Returns the gradients in the structure of `sources`; a source that the target does not
-        depend on gives None (or zeros with `unconnected_gradients=ZERO`).
+        depend on gives None (or zeros with `unconnected_gradients=ZERO`), and so does a
+        source of an integer dtype. A non-persistent tape can compute gradients once.
+
+        >>> x = tf.constant(3.0)
+        >>> with tf.GradientTape() as tape:
+        ...     tape.watch(x)
+        ...     y = x * x
+        >>> float(tape.gradient(y, x))
+        6.0
         """
-        if self._records is None:
-            raise RuntimeError("A non-persistent GradientTape can only be used to compute one "
-                               "set of gradients (or jacobians)")
-        unconnected_gradients = UnconnectedGradients(
-            unconnected_gradients.value if isinstance(unconnected_gradients, enum.Enum)
-            else unconnected_gradients)
-        flat_sources = nest.flatten(sources)
-        flat_targets = nest.flatten(target)
-        if output_gradients is not None:
-            flat_out_grads = nest.flatten(output_gradients)
-            if len(flat_out_grads) != len(flat_targets):
-                raise ValueError("output_gradients must have the structure of target.")
-        else:
-            flat_out_grads = [None] * len(flat_targets)
-        for s in flat_sources:
-            if s is None or not hasattr(s, "dtype"):
-                raise ValueError(f"Sources must be tensors or variables, got {s!r}.\n"
-                                 f"hint: pass model.trainable_variables or watched tensors.")
+        if self._spent:
+            raise RuntimeError(_RELEASED)
+        records = self._records
+        flat_sources = _flat(sources)
+        if flat_sources is not sources:
+            for s in flat_sources:
+                if not _is_leaf(s):
+                    raise TypeError(f"GradientTape.gradient: sources must be tensors or "
+                                    f"variables, got {s!r}.\nhint: pass "
+                                    f"model.trainable_variables, variables or watched tensors.")
+        flat_targets = [target] if type(target) is _Eager else _flat(target)
+        flat_out = None if output_gradients is None else \
+            self._output_gradients(flat_targets, output_gradients)
         was_recording = self._recording
-        self._pop()  # this tape does not record its own backward pass
+        if was_recording:
+            self._pop()  # this tape does not record its own backward pass
         try:
-            grads = backward(self._records, self._ids, flat_targets, flat_out_grads,
-                             flat_sources)
+            grads = run_backward(prepare(records, self._ids, self._watched, flat_sources),
+                                 flat_targets, flat_out, flat_sources, self._locs)
+            if _numerics.explaining and None in grads:
+                _numerics.explain_nones(self, flat_targets, flat_sources, grads)
         finally:
             if was_recording:
                 self._push()
-        if unconnected_gradients is UnconnectedGradients.ZERO:
-            zeros = REGISTRY["ZerosLike"]
-            grads = [g if g is not None else execute(zeros, (_as_tensor(s),))
-                     for g, s in zip(grads, flat_sources)]
+        if unconnected_gradients is not UnconnectedGradients.NONE and \
+                _unconnected(unconnected_gradients) is UnconnectedGradients.ZERO:
+            grads = [g if g is not None else zeros_like(s) for g, s in zip(grads, flat_sources)]
         if not self._persistent:
-            self._records = None
-            self._ids = set()
-            self._watched = []
+            self._release()
+        if flat_sources is sources and type(sources) is list:
+            return grads
         return nest.pack_sequence_as(sources, grads)
 
-    def __del__(self):
-        self._records = None
+    def _output_gradients(self, flat_targets: list, output_gradients) -> list:
+        flat = _flat(output_gradients)
+        if len(flat) != len(flat_targets):
+            raise ValueError(f"GradientTape.gradient: output_gradients has {len(flat)} "
+                             f"tensors but target has {len(flat_targets)}.\nhint: give one "
+                             f"output gradient per target (None for ones), in target's "
+                             f"structure.")
+        from rill._core.convert import convert_to_tensor
+        return [g if g is None or hasattr(g, "dtype") and not getattr(g, "_is_variable", False)
+                else convert_to_tensor(g, dtype=t.dtype) for g, t in zip(flat, flat_targets)]
+
+    def _release(self) -> None:
+        self._spent = True
+        self._records = [] if self._recording else None
+        self._ids = set()
+        self._watched = []
+        self._locs = {}
+
+    # -- jacobians ---------------------------------------------------------------------
+    def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
+                 parallel_iterations=None, experimental_use_pfor=True):
+        """The Jacobian of `target` with respect to each source: shape
+        `target.shape + source.shape`, in the structure of `sources`.
+
+        >>> x = tf.constant([1.0, 2.0])
+        >>> with tf.GradientTape() as tape:
+        ...     tape.watch(x)
+        ...     y = x * x
+        >>> tape.jacobian(y, x).numpy()
+        array([[2., 0.],
+               [0., 4.]], dtype=float32)
+        """
+        flat_sources = _flat(sources)
+        target = _as_tensor(target)
+        shape = _static_shape(target, "jacobian", "target")
+        n = int(np.prod(shape, dtype=np.int64))
+
+        def seeds():
+            eye = np.eye(n, dtype=target.dtype._np)
+            for j in range(n):
+                yield eye[j].reshape(shape)
+
+        rows = self._seeded(target, seeds(), flat_sources, n)
+        zero = _unconnected(unconnected_gradients) is UnconnectedGradients.ZERO
+        out = []
+        for s, g in zip(flat_sources, rows):
+            sshape = _static_shape(_as_tensor(s), "jacobian", "source")
+            out.append(_assemble(g, s, list(shape) + sshape, zero))
+        return nest.pack_sequence_as(sources, out)
+
+    def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
+                       parallel_iterations=None, experimental_use_pfor=True):
+        """Per-example Jacobians: for target (b, ...t) and source (b, ...s) returns
+        (b, ...t, ...s), assuming example i of the target depends only on example i of the
+        source.
+
+        >>> x = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+        >>> with tf.GradientTape() as tape:
+        ...     tape.watch(x)
+        ...     y = x * x
+        >>> tape.batch_jacobian(y, x).shape
+        TensorShape([2, 2, 2])
+        """
+        target = _as_tensor(target)
+        tshape = _static_shape(target, "batch_jacobian", "target")
+        sshape = _static_shape(_as_tensor(source), "batch_jacobian", "source")
+        if not tshape or not sshape:
+            raise ValueError("batch_jacobian: target and source need a batch dimension (rank "
+                             ">= 1).\nhint: use tape.jacobian for scalars.")
+        if tshape[0] != sshape[0]:
+            raise ValueError(f"Need first dimension of target shape ({tshape}) and source "
+                             f"shape ({sshape}) to match.\nhint: batch_jacobian differentiates "
+                             f"example i of the target by example i of the source.")
+        b = tshape[0]
+        m = int(np.prod(tshape[1:], dtype=np.int64))
+
+        def seeds():
+            for j in range(m):
+                seed = np.zeros((b, m), dtype=target.dtype._np)
+                seed[:, j] = 1
+                yield seed.reshape(tshape)
+
+        (rows,) = self._seeded(target, seeds(), [source], m)
+        zero = _unconnected(unconnected_gradients) is UnconnectedGradients.ZERO
+        if rows is None:
+            return _assemble(None, source, tshape + sshape[1:], zero)
+        stacked = execute(REGISTRY["Pack"], tuple(rows), {"axis": 1})
+        return _reshape(stacked, tshape + sshape[1:])
+
+    def _seeded(self, target, seeds, flat_sources: list, n: int) -> list:
+        """One backward pass per seed (output gradient of `target`): per source, the list of
+        gradients (None when the source is unconnected)."""
+        if self._spent:
+            raise RuntimeError(_RELEASED)
+        records = self._records
+        for s in flat_sources:
+            if not hasattr(s, "dtype"):
+                raise TypeError(f"jacobian: sources must be tensors or variables, got {s!r}.")
+        was_recording = self._recording
+        if was_recording:
+            self._pop()
+        try:
+            prep = prepare(records, self._ids, self._watched, flat_sources)
+            per_source: list = [[] for _ in flat_sources]
+            connected = [False] * len(flat_sources)
+            for seed in seeds:
+                seed_t = _wrap(seed)
+                grads = run_backward(prep, [target], [seed_t], flat_sources, self._locs)
+                for i, g in enumerate(grads):
+                    if g is not None:
+                        connected[i] = True
+                    per_source[i].append(g)
+        finally:
+            if was_recording:
+                self._push()
+        if not self._persistent:
+            self._release()
+        out = []
+        for s, gs, c in zip(flat_sources, per_source, connected):
+            if not c or n == 0:
+                out.append(None if not c else [])
+                continue
+            out.append([g if g is not None else zeros_like(s) for g in gs])
+        return out
 
 
 class _StopRecording:
@@ -172,21 +381,109 @@ class _StopRecording:
             self._tape._push()
 
 
-def _is_variable(x) -> bool:
-    return getattr(x, "_is_variable", False)
+class VariableWatcher:
+    """A tape-protocol member that only notes which variables are read (custom_gradient)."""
+
+    _ids = frozenset()
+    _records = None
+
+    def __init__(self):
+        self.variables: dict = {}
+
+    def _variable_accessed(self, variable) -> None:
+        self.variables.setdefault(id(variable), variable)
+
+    def __enter__(self) -> VariableWatcher:
+        _tapes.append(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for i in range(len(_tapes) - 1, -1, -1):
+            if _tapes[i] is self:
+                del _tapes[i]
+                break
+
+
+def _wrap(value):
+    t = _new(_Eager)
+    t._value = value
+    return t
 
 
 def _as_tensor(x):
-    return x.value() if _is_variable(x) else x
+    return x.value() if getattr(x, "_is_variable", False) else x
 
 
-def backward(records: list, watched_ids: set, targets: list, output_grads: list,
-             sources: list) -> list:
-    """The reverse pass: gradients of sum(targets) for each source (None if unconnected)."""
-    source_ids = {id(s) for s in sources if id(s) in watched_ids}
+def zeros_like(x):
+    """Zeros of the shape and dtype of a tensor or variable (without recording a read)."""
+    v = getattr(x, "_value", None)
+    if v is not None:
+        return _wrap(np.zeros(np.shape(v), dtype=v.dtype))
+    return execute(REGISTRY["ZerosLike"], (_as_tensor(x),))
+
+
+_ONES: dict = {}
+
+
+def _ones_like(x):
+    try:
+        v = x._value
+    except AttributeError:
+        return execute(REGISTRY["OnesLike"], (x,))
+    t = _new(_Eager)
+    if type(v) is np.ndarray:
+        t._value = np.ones(v.shape, v.dtype)
+    else:  # a NumPy scalar (rank 0): immutable, so one is shared
+        one = _ONES.get(v.dtype)
+        if one is None:
+            one = _ONES[v.dtype] = v.dtype.type(1)
+        t._value = one
+    return t
+
+
+def _static_shape(x, fn: str, what: str) -> list:
+    shape = x.shape
+    if not shape.is_fully_defined():
+        raise ValueError(f"{fn}: the {what} has the partially known shape {shape}; rill needs "
+                         f"a static shape here.\nhint: give tf.function an input_signature "
+                         f"with full shapes, or call {fn} eagerly.")
+    return shape.as_list()
+
+
+def _reshape(x, shape: list):
+    return execute(REGISTRY["Reshape"], (x, _wrap(np.array(shape, dtype=np.int32))))
+
+
+def _assemble(grads, source, shape: list, zero: bool):
+    """Stacks per-seed gradients into one tensor of `shape` (None or zeros if unconnected)."""
+    if grads is None:
+        if not zero:
+            return None
+        s = _as_tensor(source)
+        return _wrap(np.zeros(shape, dtype=s.dtype._np))
+    if not grads:
+        s = _as_tensor(source)
+        return _wrap(np.zeros(shape, dtype=s.dtype._np))
+    stacked = execute(REGISTRY["Pack"], tuple(grads), {"axis": 0})
+    return _reshape(stacked, shape)
+
+
+# -- the reverse pass ---------------------------------------------------------------------
+def prepare(records: list, watched_ids: set, watched: list, sources: list):
+    """The records that depend on a source and the ids they reach (None: no source watched)."""
+    source_ids = set()
+    for s in sources:
+        key = id(s)
+        if key in watched_ids:
+            source_ids.add(key)
     if not source_ids:
-        return [None] * len(sources)
-    # forward sweep: which records depend on a source
+        return None
+    if len(source_ids) == len(watched):
+        for w in watched:
+            if id(w) not in source_ids:
+                break
+        else:  # every watched object is a source: every record depends on one
+            return records, watched_ids, source_ids
     reach = set(source_ids)
     relevant = []
     for rec in records:
@@ -196,69 +493,181 @@ def backward(records: list, watched_ids: set, targets: list, output_grads: list,
                 for o in rec.outputs:
                     reach.add(id(o))
                 break
-    backward_reach.append(reach)
-    try:
-        return _backward(relevant, reach, source_ids, targets, output_grads, sources)
-    finally:
-        backward_reach.pop()
+    return relevant, reach, source_ids
 
 
-def _backward(relevant, reach, source_ids, targets, output_grads, sources) -> list:
-    grads: dict = {}
-    ones = REGISTRY["OnesLike"]
-    for t, og in zip(targets, output_grads):
-        t = _as_tensor(t) if not _is_variable(t) else t
-        if id(t) not in reach:
-            continue
-        if not _is_differentiable_dtype(t):
-            continue
-        seed = og if og is not None else execute(ones, (_as_tensor(t),))
-        grads.setdefault(id(t), []).append(seed)
-    zeros = REGISTRY["ZerosLike"]
-    for rec in reversed(relevant):
-        dys = []
-        any_grad = False
-        for o in rec.outputs:
-            key = id(o)
-            g = grads.get(key) if key in source_ids else grads.pop(key, None)
-            if g is not None:
-                any_grad = True
-                g = aggregate(g)
-                if key in source_ids:
-                    grads[key] = [g]
-            dys.append(g)
-        if not any_grad:
-            continue
-        fn = rec.opdef.grad
-        if fn is None:
-            continue
-        if fn is MISSING_GRADIENT:
-            raise LookupError(f"No gradient defined for operation '{rec.opdef.name}' "
-                              f"(op type: {rec.opdef.name}).\nhint: wrap the computation in "
-                              f"tf.stop_gradient or give it a tf.custom_gradient.")
-        if len(dys) > 1:
-            dys = [d if d is not None or not _is_differentiable_dtype(o)
-                   else execute(zeros, (o,)) for d, o in zip(dys, rec.outputs)]
-        in_grads = fn(rec, *dys)
-        if not isinstance(in_grads, (tuple, list)):
-            in_grads = (in_grads,)
-        for x, g in zip(rec.inputs, in_grads):
-            if g is None:
-                continue
-            key = id(x)
-            if key not in reach or not _is_differentiable_dtype(x):
-                continue
-            grads.setdefault(key, []).append(g)
+def backward(records: list, watched_ids: set, watched: list, targets: list, output_grads,
+             sources: list, locs: dict | None = None) -> list:
+    """The reverse pass: gradients of sum(targets) for each source (None if unconnected)."""
+    return run_backward(prepare(records, watched_ids, watched, sources), targets, output_grads,
+                        sources, locs)
+
+
+def run_backward(prep, targets: list, output_grads, sources: list,
+                 locs: dict | None = None) -> list:
+    """The reverse pass over prepared records (see `prepare`)."""
+    if prep is None:
+        return [None] * len(sources)
+    relevant, reach, source_ids = prep
+    if output_grads is None and len(targets) == 1:
+        t = targets[0]
+        key = id(t)
+        grads = {key: _ones_like(t)} if key in reach and differentiable(t) else {}
+    else:
+        grads = _seed(reach, targets, output_grads)
+    if grads:
+        checking = _numerics.checking
+        backward_reach.append(reach)
+        try:
+            if checking:
+                _numerics.frames.append(_numerics.BackwardFrame(locs))
+                try:
+                    _backward(relevant, reach, source_ids, grads, _numerics.frames[-1])
+                finally:
+                    _numerics.frames.pop()
+            else:
+                _backward(relevant, reach, source_ids, grads, None)
+        finally:
+            backward_reach.pop()
     out = []
     for s in sources:
         g = grads.get(id(s))
-        out.append(aggregate(g) if g is not None else None)
+        if g is not None:
+            if type(g) is list:
+                g = aggregate(g)
+            if not differentiable(s):
+                g = None
+        out.append(g)
     return out
+
+
+def _seed(reach: set, targets: list, output_grads) -> dict:
+    """The starting gradients: ones (or the given output gradients) for each target."""
+    grads: dict = {}
+    for i, t in enumerate(targets):
+        key = id(t)
+        if key not in reach or not differentiable(t):
+            continue
+        seed = output_grads[i] if output_grads is not None else None
+        if seed is None:
+            seed = _ones_like(t)
+        prev = grads.get(key)
+        if prev is None:
+            grads[key] = seed
+        elif type(prev) is list:
+            prev.append(seed)
+        else:
+            grads[key] = [prev, seed]
+    return grads
+
+
+def _backward(relevant: list, reach: set, source_ids: set, grads: dict, frame) -> None:
+    """Walks the records backwards, accumulating gradients in `grads` (id -> tensor, or a
+    list of tensors still to be summed)."""
+    for rec in reversed(relevant):
+        outs = rec.outputs
+        if len(outs) == 1:
+            o = outs[0]
+            key = id(o)
+            g = grads.pop(key, None)
+            if g is None:
+                continue
+            if type(g) is list:
+                g = aggregate(g)
+            if key in source_ids:
+                grads[key] = g  # kept for the result; the op's inputs get theirs below
+            opdef = rec.opdef
+            if opdef is _READ:  # the gradient of a read goes to the variable as it is
+                x = rec.inputs[0]
+                key = id(x)
+                if key in reach:
+                    prev = grads.get(key)
+                    if prev is None:
+                        grads[key] = g
+                    elif type(prev) is list:
+                        prev.append(g)
+                    else:
+                        grads[key] = [prev, g]
+                continue
+            try:
+                if o._value.dtype not in _DIFF_NP:
+                    continue
+            except AttributeError:
+                if o.dtype._kind not in "fc":
+                    continue
+            fn = opdef.grad
+            if fn is None:
+                continue
+            if fn is MISSING_GRADIENT:
+                raise _missing(rec)
+            if frame is not None:
+                frame.rec = rec
+                in_grads = fn(rec, g)
+                frame.after(rec, in_grads)
+            else:
+                in_grads = fn(rec, g)
+        else:
+            dys = _output_grads(outs, grads, source_ids)
+            if dys is None:
+                continue
+            fn = rec.opdef.grad
+            if fn is None:
+                continue
+            if fn is MISSING_GRADIENT:
+                raise _missing(rec)
+            if frame is not None:
+                frame.rec = rec
+            in_grads = fn(rec, *dys)
+            if frame is not None:
+                frame.after(rec, in_grads)
+        if type(in_grads) is not tuple and type(in_grads) is not list:
+            in_grads = (in_grads,)
+        for x, g in zip(rec.inputs, in_grads):
+            if g is not None:
+                key = id(x)
+                if key in reach:
+                    prev = grads.get(key)
+                    if prev is None:
+                        grads[key] = g
+                    elif type(prev) is list:
+                        prev.append(g)
+                    else:
+                        grads[key] = [prev, g]
+
+
+def _missing(rec) -> LookupError:
+    return LookupError(f"No gradient defined for operation '{rec.opdef.name}' (op type: "
+                       f"{rec.opdef.name}).\nhint: wrap the computation in tf.stop_gradient, "
+                       f"or give it a tf.custom_gradient.")
+
+
+def _output_grads(outs: tuple, grads: dict, source_ids: set):
+    """The output gradients of a multi-output op (zeros where only some outputs have one)."""
+    dys = []
+    any_grad = False
+    for o in outs:
+        key = id(o)
+        g = grads.get(key) if key in source_ids else grads.pop(key, None)
+        if g is not None:
+            any_grad = True
+            if type(g) is list:
+                g = aggregate(g)
+                if key in source_ids:
+                    grads[key] = g
+        dys.append(g)
+    if not any_grad:
+        return None
+    return [(d if d is not None else zeros_like(o)) if differentiable(o) else None
+            for d, o in zip(dys, outs)]
 
 
 def aggregate(grads: list):
     """Sums the gradients that reached one tensor (one element: returned as it is)."""
     if len(grads) == 1:
         return grads[0]
+    if not _tapes and not _graphs:
+        a = grads[0]
+        if len(grads) == 2 and type(a) is _Eager and type(grads[1]) is _Eager:
+            return _wrap(a._value + grads[1]._value)
     dense = [g if not hasattr(g, "_to_dense") else g._to_dense() for g in grads]
     return execute(REGISTRY["AddN"], tuple(dense))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rill._core import context as _context
 from rill._core import dtypes as _dtypes
 from rill._core.tensor_shape import TensorShape
 
@@ -139,27 +140,31 @@ class EagerTensor(Tensor):
         return shape[0]
 
     def __iter__(self):
-        shape = self._value.shape
-        if not shape:
-            raise TypeError("Cannot iterate over a scalar tensor.")
         v = self._value
-        for i in range(shape[0]):
-            yield wrap(v[i])
+        if not v.shape:
+            raise TypeError("Cannot iterate over a scalar tensor.")
+        if _context.tapes:  # rows as recorded ops (`self[i]`), so gradients flow through
+            return (self[i] for i in range(v.shape[0]))
+        return (wrap(v[i]) for i in range(v.shape[0]))
 
     def __bool__(self) -> bool:
-        return bool(self._value)
+        v = self._value
+        if v.size > 1:
+            raise ValueError(f"The truth value of a tensor of shape {_shape_text(v.shape)} "
+                             f"with more than one element is ambiguous.\nhint: use "
+                             f"tf.reduce_any(x) or tf.reduce_all(x).")
+        return bool(v.size) and bool(v.reshape(-1)[0]) if v.ndim else bool(v)
 
-    def __nonzero__(self) -> bool:
-        return bool(self._value)
+    __nonzero__ = __bool__
 
     def __float__(self) -> float:
-        return float(self._value)
+        return float(_scalar(self._value))
 
     def __int__(self) -> int:
-        return int(self._value)
+        return int(_scalar(self._value))
 
     def __complex__(self) -> complex:
-        return complex(self._value)
+        return complex(_scalar(self._value))
 
     def __index__(self) -> int:
         v = self._value
@@ -169,9 +174,8 @@ class EagerTensor(Tensor):
         return int(v)
 
     def __format__(self, spec: str) -> str:
-        if self._value.ndim == 0:
-            return format(self.numpy(), spec)
-        return format(str(self), spec)
+        v = self._value
+        return format(self.numpy() if v.ndim == 0 else np.asarray(v), spec)
 
     def __repr__(self) -> str:
         return (f"<tf.Tensor: shape={_shape_text(self._value.shape)}, dtype={self.dtype.name}, "
@@ -180,6 +184,28 @@ class EagerTensor(Tensor):
     def __str__(self) -> str:
         return (f"tf.Tensor({_numpy_str(self._value)}, shape={_shape_text(self._value.shape)}, "
                 f"dtype={self.dtype.name})")
+
+
+def _scalar(v):
+    """The one element of a one-element array (float(tf.constant([2.5])) is 2.5)."""
+    if v.ndim and v.size == 1:
+        return v.reshape(-1)[0]
+    if v.ndim:
+        raise TypeError(f"Only one-element tensors can be converted to Python scalars, got "
+                        f"shape {_shape_text(v.shape)}.\nhint: reduce the tensor first, e.g. "
+                        f"tf.reduce_sum(x), or index one element.")
+    return v
+
+
+def is_tensor(x) -> bool:
+    """True for tensors (eager or symbolic) and variables (`tf.is_tensor`); False for NumPy
+    arrays and Python values."""
+    return isinstance(x, Tensor) or hasattr(x, "_is_variable")
+
+
+def is_symbolic_tensor(x) -> bool:
+    """True for the symbolic tensors of a graph being traced (`tf.is_symbolic_tensor`)."""
+    return isinstance(x, Tensor) and not isinstance(x, EagerTensor)
 
 
 def wrap(value) -> EagerTensor:
@@ -197,27 +223,21 @@ def _shape_text(shape: tuple) -> str:
 
 def _numpy_repr(v) -> str:
     if v.ndim == 0:
-        if v.dtype == object:
-            return repr(v[()] if isinstance(v, np.ndarray) else v)
-        return np.array2string(np.asarray(v), separator=", ") if v.dtype.kind == "c" \
-            else _scalar_text(v)
+        # TensorFlow prints scalars as Python values: every float digit of float32 shows
+        s = v[()] if isinstance(v, np.ndarray) else v
+        kind = v.dtype.kind
+        if kind == "f" or v.dtype.name == "bfloat16":
+            return repr(float(s))
+        if kind == "c":
+            return repr(complex(s))
+        return repr(s) if kind == "O" else str(s)
     text = repr(np.asarray(v))
     return ("\n" + text) if "\n" in text else text
 
 
-def _scalar_text(v) -> str:
-    s = v[()] if isinstance(v, np.ndarray) else v
-    if isinstance(s, (np.floating,)):
-        return repr(float(s)) if s.dtype != np.float16 else str(s)
-    if isinstance(s, np.bool_):
-        return str(bool(s))
-    return str(s)
-
-
 def _numpy_str(v) -> str:
     if v.ndim == 0:
-        if v.dtype == object:
-            return repr(v[()] if isinstance(v, np.ndarray) else v)
-        return _scalar_text(v)
+        s = v[()] if isinstance(v, np.ndarray) else v
+        return repr(s) if v.dtype.kind == "O" else str(s)
     text = np.array2string(np.asarray(v))
     return ("\n" + text) if "\n" in text else text

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 
 
 def _dim(d):
     if d is None:
         return None
-    if hasattr(d, "value") and not isinstance(d, int):  # a Dimension-like object
-        return d.value
-    try:
-        v = int(d)
-    except (TypeError, ValueError):
-        raise TypeError(f"Dimension value must be an integer or None, got {d!r}.") from None
-    if v < -1:
-        raise ValueError(f"Dimension {v} must be >= 0.")
-    return None if v == -1 else v
+    if type(d) is not int:
+        if hasattr(d, "value") and not hasattr(d, "dtype"):  # a Dimension-like object
+            return _dim(d.value)
+        try:
+            d = operator.index(d)  # ints, NumPy integers, integer scalar tensors; not 2.0
+        except TypeError:
+            raise TypeError(f"Dimension value must be integer or None or have an __index__ "
+                            f"method, got value {d!r} with type {type(d)}.\nhint: dimensions "
+                            f"are ints (None for unknown); convert floats with int().") from None
+    if d < 0:
+        raise ValueError(f"Dimension {d} must be >= 0.\nhint: use None for an unknown "
+                         f"dimension (-1 means 'infer' only in tf.reshape).")
+    return d
 
 
 class TensorShape:
@@ -111,6 +116,20 @@ class TensorShape:
         if self._dims is not None and len(self._dims) < rank:
             raise ValueError(f"Shape {self} must have rank at least {rank}")
         return self
+
+    def with_rank_at_most(self, rank: int) -> TensorShape:
+        if self._dims is not None and len(self._dims) > rank:
+            raise ValueError(f"Shape {self} must have rank at most {rank}")
+        return self
+
+    def assert_has_rank(self, rank: int) -> None:
+        if self._dims is not None and len(self._dims) != rank:
+            raise ValueError(f"Shape {self} must have rank {rank}")
+
+    def assert_same_rank(self, other) -> None:
+        other = as_shape(other)
+        if self.rank is not None and other.rank is not None and self.rank != other.rank:
+            raise ValueError(f"Shapes {self} and {other} must have the same rank")
 
     def __len__(self) -> int:
         if self._dims is None:

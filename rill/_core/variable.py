@@ -14,12 +14,13 @@ from rill._core import context as _context
 from rill._core import dtypes as _dtypes
 from rill._core.convert import constant, convert_to_tensor
 from rill._core.errors import InvalidArgumentError
-from rill._core.op import OpRecord, defop, execute
+from rill._core.op import REGISTRY, OpRecord, defop, execute, record
 from rill._core.tensor import EagerTensor, wrap
 from rill._core.tensor_shape import TensorShape, as_shape
 
 _tapes = _context.tapes
 _graphs = _context.graphs
+_NO_ATTRS: dict = {}
 
 
 class VariableAggregation:
@@ -88,9 +89,38 @@ def _update_rule(value, *, var, **attrs):
     return var._shape, var.dtype
 
 
-def _scatter_nd(indices, updates, *, var, mode):
+def _check_scatter(indices, updates, var, what: str, rows: bool):
+    """TensorFlow's checks of a scatter into a variable: indices in range, updates' shape."""
+    shape = var._value.shape
+    op = "ResourceScatterUpdate" if rows else "ResourceScatterNdUpdate"
+    k = 1 if rows else (indices.shape[-1] if indices.ndim else 0)
+    coords = indices[..., None] if rows else indices
+    if coords.ndim == 0 or k > len(shape):
+        raise InvalidArgumentError(
+            None, op, f"Variable.{what}: index innermost dimension length must be <= the "
+            f"variable's rank; saw {k} vs. {len(shape)} [Op:{op}]\nhint: each row of indices "
+            f"is a coordinate into the leading dimensions of the variable {var.name!r}.")
+    bad = (coords < 0) | (coords >= np.array(shape[:k], dtype=np.int64))
+    if bad.any():
+        pos = np.argwhere(bad.any(-1))[0]
+        raise InvalidArgumentError(
+            None, op, f"Variable.{what}: indices[{','.join(map(str, pos.tolist()))}] = "
+            f"{coords[tuple(pos)].tolist()} does not index into shape {list(shape)} "
+            f"[Op:{op}]\nhint: indices must lie in [0, dim) of the variable {var.name!r}.")
+    want = coords.shape[:-1] + shape[k:]
+    if np.shape(updates) != want:
+        raise InvalidArgumentError(
+            None, op, f"Variable.{what}: updates has shape {list(np.shape(updates))} but "
+            f"indices of shape {list(indices.shape)} into the variable of shape {list(shape)} "
+            f"need updates of shape {list(want)} [Op:{op}]\nhint: give one update slice per "
+            f"index.")
+    return tuple(np.moveaxis(coords, -1, 0))
+
+
+def _scatter_nd(indices, updates, *, var, mode, rows=False):
+    idx = _check_scatter(np.asarray(indices), updates, var,
+                         f"scatter_{mode}" if rows else f"scatter_nd_{mode}", rows)
     new = np.array(var._value, copy=True)
-    idx = tuple(np.moveaxis(np.asarray(indices), -1, 0))
     if mode == "update":
         new[idx] = updates
     elif mode == "add":
@@ -106,24 +136,87 @@ def _scatter_nd(indices, updates, *, var, mode):
 
 
 def _scatter(indices, updates, *, var, mode):
-    return _scatter_nd(np.asarray(indices)[..., None], updates, var=var, mode=mode)
+    return _scatter_nd(indices, updates, var=var, mode=mode, rows=True)
 
 
 def _scatter_rule(indices, updates, *, var, **attrs):
     return var._shape, var.dtype
 
 
-def _slice_assign(value, *, var, key):
+class KeyInput:
+    """In a static index key (the `key` attribute of StridedSlice and
+    ResourceStridedSliceAssign), the integer given by the op's extra scalar input `i`."""
+
+    __slots__ = ("i",)
+
+    def __init__(self, i: int):
+        self.i = i
+
+    def __eq__(self, other):
+        return type(other) is KeyInput and other.i == self.i
+
+    def __hash__(self):
+        return hash((KeyInput, self.i))
+
+    def __repr__(self):
+        return f"<index input {self.i}>"
+
+
+def resolve_key(key: tuple, dyn) -> tuple:
+    """The NumPy index for a key whose KeyInput parts take their values from `dyn`."""
+    out = []
+    for k in key:
+        if type(k) is KeyInput:
+            k = int(dyn[k.i])
+        elif type(k) is slice:
+            k = slice(*(int(dyn[v.i]) if type(v) is KeyInput else v
+                        for v in (k.start, k.stop, k.step)))
+        out.append(k)
+    return tuple(out)
+
+
+def key_text(key: tuple) -> str:
+    """`[1:, ..., None]` for a key, as the user wrote it."""
+    def one(k):
+        if k is Ellipsis:
+            return "..."
+        if type(k) is slice:
+            text = ":".join("" if v is None else str(v) for v in (k.start, k.stop))
+            return text if k.step is None else f"{text}:{k.step}"
+        return "tf.newaxis" if k is None else repr(k)
+    return "[" + ", ".join(one(k) for k in key) + "]"
+
+
+def _slice_assign(value, *dyn, var, key):
+    if dyn:
+        key = resolve_key(key, dyn)
+    where = f"{var.name!r}{key_text(key)}"
+    if value.dtype != var._value.dtype:
+        raise InvalidArgumentError(
+            None, "ResourceStridedSliceAssign",
+            f"Cannot assign a {_dtypes.from_numpy(value.dtype).name} value to {where} of the "
+            f"{var.dtype.name} variable [Op:ResourceStridedSliceAssign]\n"
+            f"hint: tf.cast the value to tf.{var.dtype.name} first.")
     new = np.array(var._value, copy=True)
     try:
-        target_shape = new[key].shape
-        if value.dtype != new.dtype:
-            _check_update(var, value, "assign")
-        new[key] = np.broadcast_to(value, target_shape) if value.shape != target_shape \
-            and value.size == 1 else value
-    except ValueError as exc:
-        raise ValueError(f"Cannot assign a value of shape {tuple(value.shape)} to the slice "
-                         f"{key} of variable {var.name!r}: {exc}") from None
+        target = np.shape(new[key])
+    except (IndexError, ValueError, TypeError) as exc:
+        raise InvalidArgumentError(
+            None, "ResourceStridedSliceAssign",
+            f"Invalid index {key_text(key)} for the variable {var.name!r} of shape "
+            f"{var._shape}: {exc} [Op:ResourceStridedSliceAssign]\nhint: index variables as "
+            f"tensors: ints within each dimension, slices, `...` and tf.newaxis.") from None
+    try:
+        if np.broadcast_shapes(np.shape(value), target) != target:
+            raise ValueError
+        new[key] = value
+    except ValueError:
+        raise InvalidArgumentError(
+            None, "ResourceStridedSliceAssign",
+            f"Cannot broadcast input shape {list(np.shape(value))} into final shape "
+            f"{list(target)} when assigning to {where} [Op:ResourceStridedSliceAssign]\n"
+            f"hint: give a value of shape {list(target)}, or one that broadcasts to it."
+        ) from None
     var._value = new
     return new
 
@@ -138,7 +231,8 @@ SCATTER_ND = defop("ResourceScatterNdUpdate", _scatter_nd, _scatter_rule, grad=N
                    stateful=True, public_name="tf.Variable.scatter_nd_update")
 SCATTER = defop("ResourceScatterUpdate", _scatter, _scatter_rule, grad=None, stateful=True,
                 public_name="tf.Variable.scatter_update")
-SLICE_ASSIGN = defop("ResourceStridedSliceAssign", _slice_assign, _update_rule, grad=None,
+SLICE_ASSIGN = defop("ResourceStridedSliceAssign", _slice_assign,
+                     lambda value, *dyn, var, key: (var._shape, var.dtype), grad=None,
                      stateful=True, public_name="tf.Variable.__getitem__(...).assign")
 
 
@@ -159,19 +253,10 @@ class Variable:
                  shape=None, experimental_enable_variable_lifting=True):
         if initial_value is None:
             raise ValueError("The initial value must be specified.")
-        if callable(initial_value) and not hasattr(initial_value, "dtype"):
+        if _graphs:  # created while tracing: lifted out of the graph and initialized now
+            initial_value = _graphs[-1].lift_variable(self, initial_value)
+        elif callable(initial_value) and not hasattr(initial_value, "dtype"):
             initial_value = initial_value()
-        if _graphs:
-            _graphs[-1].on_variable_created(self)
-            from rill._core.graph import constant_value
-            value = constant_value(initial_value) if not hasattr(initial_value, "_is_variable") \
-                else initial_value._value
-            if value is None:
-                raise ValueError("A variable created inside tf.function must have an initial "
-                                 "value that does not depend on the function's inputs.\n"
-                                 "hint: create variables outside the function, or on the "
-                                 "first call from constants.")
-            initial_value = value
         if hasattr(initial_value, "_is_variable"):
             initial_value = initial_value._value
         t = constant(initial_value, dtype=dtype) if not isinstance(initial_value, EagerTensor) \
@@ -180,6 +265,7 @@ class Variable:
             t = wrap(np.asarray(t._value).astype(_dtypes.as_dtype(dtype)._np))
         self._value = np.array(t._value, copy=True) if isinstance(t._value, np.ndarray) \
             else np.asarray(t._value).copy()
+        self._initial = self._value  # updates replace _value, never mutate it
         if constraint is not None and not callable(constraint):
             raise ValueError(f"The `constraint` argument must be a callable, got {constraint!r}.")
         self._constraint = constraint
@@ -241,7 +327,7 @@ class Variable:
 
     @property
     def initial_value(self):
-        return wrap(self._value)
+        return wrap(self._initial)
 
     def ref(self):
         from rill._core.tensor import Reference
@@ -266,12 +352,15 @@ class Variable:
         rec = None
         key = id(self)
         for tape in _tapes:
-            tape._variable_accessed(self)
-            if key in tape._ids:
-                if rec is None:
-                    rec = OpRecord(READ_VARIABLE, (self,), {}, (t,))
-                tape._records.append(rec)
-                tape._ids.add(id(t))
+            ids = tape._ids
+            if key not in ids:
+                tape._variable_accessed(self)
+                if key not in ids:
+                    continue
+            if rec is None:
+                rec = OpRecord(READ_VARIABLE, (self,), _NO_ATTRS, (t,))
+            tape._records.append(rec)
+            ids.add(id(t))
 
     def numpy(self):
         v = self._value
@@ -419,13 +508,17 @@ class Variable:
             view._value = sliced._value
             view._var = self
             view._key = key
+            if _tapes:  # the view is what the caller uses: gradients must flow through it
+                record(REGISTRY["Identity"], (sliced,), _NO_ATTRS, (view,))
             return view
         return _GraphSlice(sliced, self, key)
 
-    def _slice_assign(self, key, value):
+    def _slice_assign(self, key, value, dyn: tuple = ()):
         t = convert_to_tensor(value, dtype=self.dtype) if not isinstance(value, EagerTensor) \
             else value
-        return self._update(SLICE_ASSIGN, (t,), {"key": _freeze_key(key)})
+        if not dyn:
+            key = _freeze_key(key)
+        return self._update(SLICE_ASSIGN, (t, *dyn), {"key": key})
 
     def set_shape(self, shape):
         self._shape = self._shape.merge_with(shape)
@@ -437,7 +530,7 @@ class Variable:
 def _freeze_key(key):
     """Makes a NumPy index out of Python/tensor index parts (kept as a graph attribute)."""
     if not isinstance(key, tuple):
-        key = (key,)
+        key = tuple(key) if isinstance(key, list) else (key,)  # a list reads as a tuple
     out = []
     for k in key:
         if isinstance(k, EagerTensor):
@@ -465,6 +558,9 @@ class _GraphSlice:
         self._tensor, self._var, self._key = tensor, var, key
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
+        op = self._tensor.op
+        if op.type == "StridedSlice":  # the parsed key, symbolic indices as extra inputs
+            return self._var._slice_assign(op.attrs["key"], value, tuple(op.inputs[1:]) or ())
         return self._var._slice_assign(self._key, value)
 
     def _as_tensor(self):
@@ -472,6 +568,19 @@ class _GraphSlice:
 
     def __getattr__(self, name):
         return getattr(self._tensor, name)
+
+
+def _forward(name: str):
+    return lambda self, *args: getattr(self._tensor, name)(*args)
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+              "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
+              "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__", "__neg__",
+              "__abs__", "__invert__", "__and__", "__rand__", "__or__", "__ror__", "__xor__",
+              "__rxor__", "__lt__", "__le__", "__gt__", "__ge__", "__getitem__", "__iter__",
+              "__len__", "__bool__", "__array__"):
+    setattr(_GraphSlice, _name, _forward(_name))
 
 
 def _rebuild_variable(value, trainable, name):

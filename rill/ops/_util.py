@@ -167,16 +167,50 @@ def reduction_rule(x, *, axis, keepdims, **attrs):
 
 
 # -- public function factories ------------------------------------------------------------
-def make_unary(opdef: OpDef, doc: str | None = None):
-    """The public function of an elementwise unary op, with the fast eager path."""
+# NumPy kinds an op accepts (`kinds=`): f float16/32/64, V bfloat16, i/u signed/unsigned ints,
+# c complex, b bool, O string. None accepts every dtype.
+_ALL_KINDS = "biufcOV"
+
+
+def check_kinds(opdef: OpDef, kinds: str | None, x, arg: str = "x") -> None:
+    """Raises TensorFlow's InvalidArgumentError when `x`'s dtype is not one `opdef` takes."""
+    if kinds is None or x.dtype._np.kind in kinds:
+        return
+    allowed = ", ".join(d.name for d in _dtypes.ALL_DTYPES if d._np.kind in kinds)
+    good = next((d for d in (_dtypes.float32, _dtypes.int32, _dtypes.bool)
+                 if d._np.kind in kinds), None)
+    fix = f"tf.cast({arg}, tf.{good.name})" if good is not None else f"tf.cast({arg}, ...)"
+    raise InvalidArgumentError(
+        None, opdef.name,
+        f"{opdef.public_name}: argument {arg} has dtype {x.dtype.name}, which {opdef.name} "
+        f"does not support (expected one of: {allowed}) [Op:{opdef.name}]\n"
+        f"hint: cast it to a supported dtype first, e.g. {fix}.")
+
+
+def make_unary(opdef: OpDef, doc: str | None = None, kinds: str | None = None):
+    """The public function of an elementwise unary op, with the fast eager path.
+
+    `kinds`: the NumPy dtype kinds the op accepts (see `_ALL_KINDS`); None: any.
+    """
     kernel = opdef.kernel
+    ok = kinds or _ALL_KINDS
 
     def fn(x, name=None):
         if type(x) is _Eager and not _tapes and not _graphs:
-            t = _new(_Eager)
-            t._value = kernel(x._value)
-            return t
-        return execute(opdef, (to_tensor(x),))
+            v = x._value
+            if v.dtype.kind in ok:
+                try:
+                    out = kernel(v)
+                except Exception:  # the general path below raises TensorFlow's error type
+                    pass
+                else:
+                    t = _new(_Eager)
+                    t._value = out
+                    return t
+        x = to_tensor(x)
+        if kinds is not None:
+            check_kinds(opdef, kinds, x)
+        return execute(opdef, (x,))
 
     fn.__name__ = opdef.public_name.rsplit(".", 1)[-1]
     fn.__qualname__ = fn.__name__
@@ -185,9 +219,13 @@ def make_unary(opdef: OpDef, doc: str | None = None):
     return fn
 
 
-def make_binary(opdef: OpDef, doc: str | None = None):
-    """The public function of an elementwise binary op, with the fast eager path."""
+def make_binary(opdef: OpDef, doc: str | None = None, kinds: str | None = None):
+    """The public function of an elementwise binary op, with the fast eager path.
+
+    `kinds`: the NumPy dtype kinds the op accepts (see `_ALL_KINDS`); None: any.
+    """
     kernel = opdef.kernel
+    ok = kinds or _ALL_KINDS
 
     def fn(x, y, name=None):
         if type(x) is _Eager and not _tapes and not _graphs:
@@ -195,15 +233,28 @@ def make_binary(opdef: OpDef, doc: str | None = None):
             ty = type(y)
             if ty is _Eager:
                 yv = y._value
-                if xv.dtype is yv.dtype:
+                xd = xv.dtype
+                if xd is yv.dtype and xd.kind in ok:
+                    try:
+                        out = kernel(xv, yv)
+                    except Exception:  # the general path below raises TensorFlow's error type
+                        pass
+                    else:
+                        t = _new(_Eager)
+                        t._value = out
+                        return t
+            elif ty is float and xv.dtype.kind == "f" and "f" in ok:
+                try:
+                    out = kernel(xv, xv.dtype.type(y))
+                except Exception:
+                    pass
+                else:
                     t = _new(_Eager)
-                    t._value = kernel(xv, yv)
+                    t._value = out
                     return t
-            elif ty is float and xv.dtype.kind == "f":
-                t = _new(_Eager)
-                t._value = kernel(xv, xv.dtype.type(y))
-                return t
         x, y = binary_inputs(x, y, opdef)
+        if kinds is not None:
+            check_kinds(opdef, kinds, x)
         return execute(opdef, (x, y))
 
     fn.__name__ = opdef.public_name.rsplit(".", 1)[-1]
@@ -213,23 +264,28 @@ def make_binary(opdef: OpDef, doc: str | None = None):
     return fn
 
 
-def unary_op(name: str, kernel, grad, public_name: str, rule=same_rule, doc: str | None = None):
+def unary_op(name: str, kernel, grad, public_name: str, rule=same_rule, doc: str | None = None,
+             kinds: str | None = None):
     """Declares an elementwise unary op and returns its public function."""
-    return make_unary(defop(name, kernel, rule, grad, public_name=public_name), doc)
+    return make_unary(defop(name, kernel, rule, grad, public_name=public_name), doc, kinds)
 
 
 def binary_op(name: str, kernel, grad, public_name: str, rule=broadcast_rule,
-              doc: str | None = None):
+              doc: str | None = None, kinds: str | None = None):
     """Declares an elementwise binary op and returns its public function."""
-    return make_binary(defop(name, kernel, rule, grad, public_name=public_name), doc)
+    return make_binary(defop(name, kernel, rule, grad, public_name=public_name), doc, kinds)
 
 
 # -- gradients ----------------------------------------------------------------------------
 def unbroadcast(dy, x):
     """Sums `dy` over the axes along which `x` was broadcast, giving `x`'s shape."""
+    if type(dy) is _Eager and type(x) is _Eager and dy._value.shape == x._value.shape:
+        return dy  # the common case, without building TensorShapes
     xs, ds = x.shape, dy.shape
     if xs == ds and xs.is_fully_defined():
         return dy
+    if hasattr(dy, "_to_dense"):  # a tf.IndexedSlices gradient
+        dy = dy._to_dense()
     return execute(SUM_TO_SHAPE, (dy, shape_tensor(x)))
 
 
@@ -262,7 +318,7 @@ def _sum_to_shape_rule(dy, shape):
 
 
 def _sum_to_shape_grad(op, g):
-    return execute(BROADCAST_TO, (g, op.inputs[1])), None
+    return execute(BROADCAST_TO, (g, shape_tensor(op.inputs[0]))), None
 
 
 def _broadcast_to_kernel(x, shape):
