@@ -9,7 +9,7 @@ Each block is TensorFlow's top-level alias set for one op group.
 import warnings as _warnings
 
 from rill import autodiff, debugging, errors, keras, linalg, math, nn, random
-from rill._core import dtypes, nest
+from rill._core import nest
 from rill._core.convert import constant, convert_to_tensor
 from rill._core.dtypes import (
     DType,
@@ -185,6 +185,50 @@ from rill.ops.tensor_array_ops import TensorArray
 # isort: split
 # -- autodiff (tf.custom_gradient, tf.recompute_grad; tf.GradientTape is above) -------------
 from rill._core.custom_gradient import custom_gradient, recompute_grad
+
+# isort: split
+# -- utilities (tf.name_scope, tf.Module, tf.map_fn, initializers, tf.dtypes, ...) ---------
+from rill import dtypes
+from rill._core.module import Module
+from rill._core.scopes import (
+    control_dependencies,
+    device,
+    get_current_name_scope,
+    get_static_value,
+    inside_function,
+    name_scope,
+)
+from rill.ops.functional_ops import foldl, foldr, hessians, map_fn, scan, vectorized_map
+from rill.ops.init_ops import (
+    constant_initializer,
+    ones_initializer,
+    random_normal_initializer,
+    random_uniform_initializer,
+    zeros_initializer,
+)
+from rill.ops.misc_ops import (
+    AggregationMethod,
+    RegisterGradient,
+    broadcast_dynamic_shape,
+    broadcast_static_shape,
+    clip_by_global_norm,
+    ensure_shape,
+    get_logger,
+    group,
+    identity_n,
+    no_gradient,
+    no_op,
+    parallel_stack,
+    reverse_sequence,
+    saturate_cast,
+    timestamp,
+    truncatediv,
+    truncatemod,
+    unique_with_counts,
+)
+from rill.ops.misc_ops import tuple_ as tuple
+
+# -- end of utilities block ------------------------------------------------------------------
 
 _operators.install()
 # Kernels follow TensorFlow, which returns inf/nan without warnings: silence NumPy's

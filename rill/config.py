@@ -106,7 +106,9 @@ def _get_device_details(device) -> dict:
 
 
 def _set_intra(n: int) -> None:
+    from rill._core import blas
     _settings["intra_op"] = int(n)
+    blas.set_large_product_threads(int(n))
 
 
 def _set_inter(n: int) -> None:

@@ -2,6 +2,7 @@
 `reduction_ops` and `sort_ops`; softmax, log_softmax, l2_normalize and zero_fraction are the
 `tf.nn` functions)."""
 
+from rill.ops.array_ops import invert_permutation
 from rill.ops.math_ops import (
     abs,
     acos,
@@ -99,8 +100,9 @@ __all__ = [
     "abs", "acos", "acosh", "add", "add_n", "argmax", "argmin", "asin", "asinh", "atan",
     "atan2", "atanh", "bincount", "ceil", "conj", "cos", "cosh", "count_nonzero", "cumprod",
     "cumsum", "divide", "divide_no_nan", "equal", "erf", "exp", "expm1", "floor", "floordiv",
-    "floormod", "greater", "greater_equal", "imag", "is_finite", "is_inf", "is_nan",
-    "l2_normalize", "less", "less_equal", "log", "log1p", "log_sigmoid", "log_softmax",
+    "floormod", "greater", "greater_equal", "imag", "invert_permutation", "is_finite", "is_inf",
+    "is_nan", "l2_normalize", "less", "less_equal", "log", "log1p", "log_sigmoid",
+    "log_softmax",
     "logical_and", "logical_not", "logical_or", "logical_xor", "maximum", "minimum", "mod",
     "multiply", "multiply_no_nan", "negative", "not_equal", "pow", "real", "reciprocal",
     "reciprocal_no_nan", "reduce_all", "reduce_any", "reduce_euclidean_norm",

@@ -11,7 +11,6 @@ inner ops from the results' side.
 from __future__ import annotations
 
 import functools
-import inspect
 
 from rill._core import context as _context
 from rill._core import nest
@@ -47,6 +46,8 @@ CUSTOM_GRADIENT = OpDef("CustomGradient", _no_kernel, _rule, _grad, num_outputs=
 
 def _accepts_variables(fn) -> bool:
     try:
+        import inspect  # lazily: it costs import time
+
         params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         return True

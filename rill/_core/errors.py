@@ -85,6 +85,32 @@ class UnauthenticatedError(OpError):
     error_code = 16
 
 
+class OperatorNotAllowedInGraphError(TypeError):
+    """A Python operation on a symbolic tensor that a traced graph cannot express (using it
+    as a Python bool, for example)."""
+
+
+# TensorFlow's canonical error codes (`tf.errors.INVALID_ARGUMENT`, ...), the `error_code`
+# of the exception classes above
+OK = 0
+CANCELLED = 1
+UNKNOWN = 2
+INVALID_ARGUMENT = 3
+DEADLINE_EXCEEDED = 4
+NOT_FOUND = 5
+ALREADY_EXISTS = 6
+PERMISSION_DENIED = 7
+RESOURCE_EXHAUSTED = 8
+FAILED_PRECONDITION = 9
+ABORTED = 10
+OUT_OF_RANGE = 11
+UNIMPLEMENTED = 12
+INTERNAL = 13
+UNAVAILABLE = 14
+DATA_LOSS = 15
+UNAUTHENTICATED = 16
+
+
 def invalid_argument(op: str | None, message: str, hint: str | None = None):
     """Builds an InvalidArgumentError whose message ends with a `hint:` line."""
     text = message if hint is None else f"{message}\nhint: {hint}"

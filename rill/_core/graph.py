@@ -74,7 +74,8 @@ class GraphTensor(Tensor):
             f"np.sum) inside tf.function, or tf.numpy_function for NumPy code.")
 
     def __bool__(self):
-        raise TypeError(
+        from rill._core.errors import OperatorNotAllowedInGraphError
+        raise OperatorNotAllowedInGraphError(
             f"Using the symbolic tensor {self.name} as a Python bool is not allowed while "
             f"tracing.\nhint: let autograph convert the `if`/`while` (tf.function does by "
             f"default), or use tf.cond / tf.while_loop.")
@@ -162,6 +163,7 @@ class Graph:
         self.outer = outer
         self.operations: list[Operation] = []
         self._names: dict[str, int] = {}
+        self._name_stack = ""  # the current tf.name_scope, prefixed to op names
         self._captures: dict[int, GraphTensor] = {}  # id(eager tensor) -> Const output
         self.captured_values: list = []  # keeps captured eager tensors alive
         self.variables: list = []  # variables read or written while tracing
@@ -183,6 +185,9 @@ class Graph:
         raise KeyError(f"The name {name!r} refers to no operation of this graph.")
 
     def unique_name(self, base: str) -> str:
+        """`base` under the current name scope, made unique (`scope/Mul`, `scope/Mul_1`)."""
+        if self._name_stack:
+            base = f"{self._name_stack}/{base}"
         n = self._names.get(base, 0)
         self._names[base] = n + 1
         return base if n == 0 else f"{base}_{n}"

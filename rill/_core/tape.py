@@ -183,6 +183,9 @@ class GradientTape:
         self._watched.append(t)
         if getattr(t, "_is_variable", False):
             self._watched_variables[key] = t
+        elif _graphs and type(t) is _Eager:
+            # while tracing, ops use the graph's capture of an outside tensor: watch that too
+            self._watch_one(_graphs[-1].capture(t))
 
     def _variable_accessed(self, variable) -> None:
         if self._watch_accessed_variables and variable.trainable:
@@ -224,6 +227,9 @@ class GradientTape:
         was_recording = self._recording
         if was_recording:
             self._pop()  # this tape does not record its own backward pass
+        if _graphs:
+            flat_sources = [_graphs[-1].capture(s) if type(s) is _Eager else s
+                            for s in flat_sources]
         try:
             grads = run_backward(prepare(records, self._ids, self._watched, flat_sources),
                                  flat_targets, flat_out, flat_sources, self._locs)

@@ -12,6 +12,7 @@ import numpy as np
 
 from rill._core import context as _context
 from rill._core import dtypes as _dtypes
+from rill._core import scopes as _scopes
 from rill._core.convert import constant, convert_to_tensor
 from rill._core.errors import InvalidArgumentError
 from rill._core.op import REGISTRY, OpRecord, defop, execute, record
@@ -277,7 +278,8 @@ class Variable:
                 self._value.shape):
             raise ValueError(f"The initial value's shape {self._value.shape} is not compatible "
                              f"with the explicitly supplied `shape` argument {self._shape}.")
-        self._name = (name or "Variable") + ":0" if not (name or "").endswith(":0") else name
+        self._name = _scopes.name_prefix() + (
+            (name or "Variable") + ":0" if not (name or "").endswith(":0") else name)
         self._aggregation = aggregation
         self._synchronization = synchronization
 

@@ -10,7 +10,6 @@ the arguments to the function's signature and encodes them (`signature.encode_ca
 
 from __future__ import annotations
 
-import inspect
 import types
 import weakref
 
@@ -31,7 +30,7 @@ RUN_EAGERLY = [False]  # tf.config.run_functions_eagerly; a list so the hot path
 _CACHE_LIMIT = 1 << 12
 
 
-def _canonicalize(sig: inspect.Signature | None, name: str, args: tuple, kwargs: dict):
+def _canonicalize(sig, name: str, args: tuple, kwargs: dict):
     """(positional values, keyword values, names of the positional values) of a call, with
     defaults filled in, so that f(x, y=1), f(x, 1) and f(x) share one graph."""
     if sig is None:
@@ -59,7 +58,9 @@ def _canonicalize(sig: inspect.Signature | None, name: str, args: tuple, kwargs:
     return tuple(pos), kw, names
 
 
-def _signature_of(fn) -> inspect.Signature | None:
+def _signature_of(fn):
+    import inspect  # lazily: it costs import time
+
     try:
         return inspect.signature(fn)
     except (TypeError, ValueError):

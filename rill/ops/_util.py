@@ -243,7 +243,7 @@ def make_binary(opdef: OpDef, doc: str | None = None, kinds: str | None = None):
                         t = _new(_Eager)
                         t._value = out
                         return t
-            elif ty is float and xv.dtype.kind == "f" and "f" in ok:
+            elif (ty is float or ty is int) and xv.dtype.kind == "f" and "f" in ok:
                 try:
                     out = kernel(xv, xv.dtype.type(y))
                 except Exception:

@@ -113,3 +113,16 @@ def test_custom_gradient_inside_a_function():
         return tape.gradient(y, x)
 
     assert f(tf.constant(1.0)).numpy() == 0.5  # 10 clipped to 0.5
+
+
+def test_watching_an_outside_tensor_inside_a_traced_function():
+    w = tf.constant(3.0)
+
+    @tf.function
+    def grad_of_square():
+        with tf.GradientTape() as tape:
+            tape.watch(w)
+            y = w * w
+        return tape.gradient(y, w)
+
+    assert float(grad_of_square()) == 6.0  # d(w^2)/dw at 3
