@@ -33,6 +33,7 @@ def cases():
 def main():
     ops, raw = cases()
     torch = optional_import("torch")
+    tensorflow = optional_import("tensorflow")
     rows = []
     for name, rill_fn, np_fn in ops:
         r = per_call_us(rill_fn)
@@ -41,12 +42,26 @@ def main():
         if torch is not None:
             t_here = _torch_case(torch, name, raw)
         tf_ref = anchor("W1", name, "tensorflow")
+        if tensorflow is not None:  # measured here, in this run, instead of the anchor
+            tf_ref = _tf_case(tensorflow, name, raw)
         pt_ref = anchor("W1", name, "torch")
         rows.append([name, fmt(r), fmt(n), fmt(r / n) + "x", fmt(tf_ref),
                      fmt(tf_ref / r if tf_ref else None, 1) + "x", fmt(pt_ref), fmt(t_here)])
     print("W1 eager op overhead (us per op; median)")
-    print(table(rows, ["case", "rill", "numpy", "rill/numpy", "TF (anchor)",
+    tf_col = "TF (here)" if tensorflow is not None else "TF (anchor)"
+    print(table(rows, ["case", "rill", "numpy", "rill/numpy", tf_col,
                        "TF/rill", "torch (anchor)", "torch (here)"]))
+
+
+def _tf_case(tensorflow, name, raw):
+    a10, b10, m1, m2, v1000, lst = raw
+    c = tensorflow.constant
+    a, b, x, y, v = c(a10), c(b10), c(m1), c(m2), c(v1000)
+    fns = {"add_op": lambda: a + b, "add_fn": lambda: tensorflow.add(a, b),
+           "matmul_op": lambda: x @ y, "matmul_fn": lambda: tensorflow.matmul(x, y),
+           "reduce_sum": lambda: tensorflow.reduce_sum(v),
+           "constant_list6": lambda: tensorflow.constant(lst)}
+    return per_call_us(fns[name])
 
 
 def _torch_case(torch, name, raw):
