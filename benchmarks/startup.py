@@ -13,7 +13,6 @@ import time
 
 from _common import anchor, fmt
 
-
 # as installed packages are: with bytecode caches written (PYTHONDONTWRITEBYTECODE unset)
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 

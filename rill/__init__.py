@@ -40,52 +40,32 @@ from rill._core.tensor_shape import TensorShape
 from rill._core.variable import Variable, VariableAggregation, VariableSynchronization
 from rill.ops import operators as _operators
 
-# -- array ops (tf.reshape, ...) ------------------------------------------------------------
+# -- array ops (tf.reshape, tf.zeros, tf.where, ...) ---------------------------------------
 from rill.ops.array_ops import (
-    IndexedSlices,
-    boolean_mask,
     broadcast_to,
     clip_by_norm,
-    concat,
     expand_dims,
     fill,
-    gather,
-    gather_nd,
     identity,
     linspace,
     meshgrid,
     one_hot,
     ones,
     ones_like,
-    pad,
     rank,
-    repeat,
     reshape,
-    reverse,
-    roll,
-    scatter_nd,
     searchsorted,
     sequence_mask,
     shape,
     shape_n,
     size,
-    split,
     squeeze,
-    stack,
     stop_gradient,
-    strided_slice,
-    tensor_scatter_nd_add,
-    tensor_scatter_nd_sub,
-    tensor_scatter_nd_update,
-    tile,
-    transpose,
-    unstack,
     where,
     zeros,
     zeros_like,
 )
 from rill.ops.array_ops import range_ as range
-from rill.ops.array_ops import slice_ as slice
 
 # -- random/debugging (tf.Assert, tf.assert_equal, tf.is_tensor, ...) -----------------------
 from rill.ops.debugging_ops import (
@@ -98,8 +78,38 @@ from rill.ops.debugging_ops import (
     is_tensor,
 )
 
+# -- gather and scatter (tf.gather, tf.scatter_nd, tf.boolean_mask, tf.IndexedSlices, ...) --
+from rill.ops.gather_scatter_ops import (
+    boolean_mask,
+    gather,
+    gather_nd,
+    repeat,
+    scatter_nd,
+    tensor_scatter_nd_add,
+    tensor_scatter_nd_sub,
+    tensor_scatter_nd_update,
+)
+from rill.ops.indexed_slices import IndexedSlices
+
+# -- slicing (tf.slice, tf.strided_slice; t[...] is installed by rill.ops.operators) -------
+from rill.ops.indexing_ops import slice_ as slice
+from rill.ops.indexing_ops import strided_slice
+
 # -- nn/linalg (tf.einsum, tf.tensordot, tf.eye, tf.norm; the rest is tf.nn.*, tf.linalg.*) --
 from rill.ops.linalg_ops import einsum, eye, norm, tensordot
+
+# -- array manipulation (tf.transpose, tf.concat, tf.stack, tf.split, tf.pad, ...) ---------
+from rill.ops.manip_ops import (
+    concat,
+    pad,
+    reverse,
+    roll,
+    split,
+    stack,
+    tile,
+    transpose,
+    unstack,
+)
 
 # -- math ops (tf.add, ...) -----------------------------------------------------------------
 from rill.ops.math_ops import (

@@ -2,7 +2,7 @@
 `reduction_ops` and `sort_ops`; softmax, log_softmax, l2_normalize and zero_fraction are the
 `tf.nn` functions)."""
 
-from rill.ops.array_ops import invert_permutation
+from rill.ops.manip_ops import invert_permutation
 from rill.ops.math_ops import (
     abs,
     acos,

@@ -3,11 +3,15 @@
 - `make_unary` / `make_binary`: the public function of an elementwise op, with a fast eager
   path (no tape, no graph: kernel call and wrap) and the general path through `execute`.
 - shape rules: `same_rule`, `broadcast_rule`, `reduction_rule`.
+- argument parsers of the array ops: `int_tensor`, `shape_arg`, `axis_arg`, `axes_arg`,
+  `as_int`; `dims_rule`, the static shape that a shape tensor describes.
 - `unbroadcast`: sums a gradient back to an input's shape (the one place broadcasting is
   undone in gradients).
 """
 
 from __future__ import annotations
+
+import operator
 
 import numpy as np
 
@@ -15,6 +19,7 @@ from rill._core import context as _context
 from rill._core import dtypes as _dtypes
 from rill._core.convert import convert_to_tensor, scalar_like
 from rill._core.errors import InvalidArgumentError
+from rill._core.graph import constant_value
 from rill._core.op import OpDef, defop, execute
 from rill._core.tensor import EagerTensor, Tensor
 from rill._core.tensor_shape import TensorShape
@@ -24,6 +29,8 @@ _graphs = _context.graphs
 _new = object.__new__
 _Eager = EagerTensor
 _PY_SCALARS = (int, float, bool, complex)
+_I32 = np.dtype(np.int32)
+_INT_TYPES = (int, np.integer)
 
 
 # -- input conversion ---------------------------------------------------------------------
@@ -87,6 +94,189 @@ def _wrap(value) -> EagerTensor:
     t = _new(_Eager)
     t._value = value
     return t
+
+
+def _error(op: str, fn: str, message: str, hint: str) -> InvalidArgumentError:
+    return InvalidArgumentError(None, op, f"{fn}: {message} [Op:{op}]\nhint: {hint}")
+
+
+# -- array arguments: axes, integer and shape tensors -------------------------------------
+def is_tensor_like(x) -> bool:
+    """Whether `x` is a tensor, a variable or another object that converts to a tensor."""
+    return isinstance(x, Tensor) or hasattr(x, "_is_variable") or hasattr(x, "_as_tensor")
+
+
+def as_int(value, fn: str, arg: str) -> int:
+    """A static integer argument (Python int, NumPy integer or eager scalar int tensor)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{fn}: argument {arg} must be an integer, got {value!r}.")
+    try:
+        return operator.index(value)
+    except TypeError:
+        pass
+    if hasattr(value, "_is_variable"):
+        value = value.value()
+    v = constant_value(value) if isinstance(value, Tensor) else None
+    if v is not None and np.ndim(v) == 0 and np.asarray(v).dtype.kind in "iu":
+        return int(v)
+    raise TypeError(f"{fn}: argument {arg} must be a Python integer known while tracing, got "
+                    f"{value!r}.\nhint: pass a Python int such as {arg}=0.")
+
+
+def axis_arg(axis, rank, fn: str, op: str, extra: int = 0, arg: str = "axis") -> int:
+    """One axis in [-(rank+extra), rank+extra), made non-negative when the rank is known."""
+    a = as_int(axis, fn, arg)
+    if rank is None:
+        return a
+    n = rank + extra
+    if not -n <= a < n:
+        raise _error(op, fn, f"{arg}={a} is out of range for a tensor of rank {rank} "
+                     f"(expected {arg} in [{-n}, {n})).",
+                     f"use an {arg} between {-n} and {n - 1}; negative values count from the "
+                     f"end.")
+    return a % n if n else 0
+
+
+def axes_arg(axis, rank, fn: str, op: str) -> tuple:
+    """A list of distinct axes, made non-negative (the rank must be known)."""
+    if isinstance(axis, (Tensor,)) or hasattr(axis, "_is_variable"):
+        v = constant_value(to_tensor(axis))
+        if v is None:
+            raise TypeError(f"{fn}: axis must be known while tracing.\nhint: pass a Python "
+                            f"list of ints.")
+        axis = np.asarray(v).tolist()
+    if isinstance(axis, np.ndarray):
+        axis = axis.tolist()
+    if isinstance(axis, _INT_TYPES):
+        axis = [axis]
+    out = []
+    for a in axis:
+        a = axis_arg(a, rank, fn, op)
+        if a in out:
+            raise _error(op, fn, f"axis {a} specified more than once.",
+                         "list each axis once.")
+        out.append(a)
+    return tuple(out)
+
+
+def _py_ints(value):
+    """An int32 array of a flat or nested (2 levels) list of Python ints, else None."""
+    tv = type(value)
+    if tv is not list and tv is not tuple:
+        return None
+    for d in value:
+        td = type(d)
+        if td is not int:
+            if td is not list and td is not tuple:
+                return None
+            for e in d:
+                if type(e) is not int:
+                    return None
+    try:
+        return np.array(value, dtype=_I32)
+    except (OverflowError, ValueError):  # beyond int32, or ragged
+        return None
+
+
+def int_tensor(value, fn: str, arg: str):
+    """An int32/int64 tensor argument (Python lists become int32, or int64 when they must)."""
+    arr = _py_ints(value)
+    if arr is not None:
+        return _wrap(arr)
+    if is_tensor_like(value):
+        t = to_tensor(value)
+    else:
+        try:
+            t = convert_to_tensor(value, dtype_hint=_dtypes.int32)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{fn}: argument {arg}={value!r} must be a list of integers or "
+                            f"an integer tensor: {exc}") from None
+    if not t.dtype.is_integer:
+        raise InvalidArgumentError(
+            None, fn, f"{fn}: argument {arg} must have an integer dtype (int32 or int64), got "
+            f"{t.dtype.name}\nhint: pass integers, or tf.cast({arg}, tf.int32).")
+    return t
+
+
+def shape_arg(shape, fn: str):
+    """A shape argument (list with ints or scalar tensors, TensorShape, 1-D tensor) as a
+    1-D integer tensor."""
+    if isinstance(shape, TensorShape):
+        if not shape.is_fully_defined():
+            raise ValueError(f"{fn}: the shape {shape} has unknown dimensions.\nhint: pass a "
+                             f"fully defined shape, or tf.shape(x) for a dynamic one.")
+        return _wrap(np.array(shape.as_list(), dtype=_I32))
+    if isinstance(shape, (list, tuple)):
+        if any(is_tensor_like(d) for d in shape):
+            # the ops modules import this one, so their functions are imported when needed
+            from rill.ops.array_ops import reshape
+            from rill.ops.manip_ops import stack
+            from rill.ops.math_ops import cast
+            parts = [to_tensor(d) if is_tensor_like(d) else to_tensor(d, dtype=_dtypes.int32)
+                     for d in shape]
+            parts = [cast(p, _dtypes.int32) if p.dtype is not _dtypes.int32 else p
+                     for p in parts]
+            return stack([reshape(p, []) if p.shape.rank else p for p in parts])
+        if any(d is None for d in shape):
+            raise ValueError(f"{fn}: the shape {list(shape)} has unknown (None) dimensions."
+                             f"\nhint: pass integers, or tf.shape(x) for a dynamic shape.")
+    if isinstance(shape, _INT_TYPES) and not isinstance(shape, bool):
+        shape = [shape]
+    t = int_tensor(shape, fn, "shape")
+    if t.shape.rank == 0:
+        from rill.ops.array_ops import reshape
+        t = reshape(t, [1])
+    elif t.shape.rank not in (1, None):
+        raise ValueError(f"{fn}: the shape must be a 1-D list of dimensions, got a tensor "
+                         f"of shape {t.shape}.")
+    return t
+
+
+def _partial_dims(t):
+    """What is known while tracing of a 1-D shape tensor: a list of ints (None where unknown),
+    or None. Follows Shape, Pack of scalars, ConcatV2 and StridedSlice of a Shape, as
+    TensorFlow's shape inference does, so `tf.zeros(tf.shape(x))` keeps x's known dims."""
+    v = constant_value(t)
+    if v is not None:
+        return [int(d) if d >= 0 else None for d in np.reshape(v, -1).tolist()]
+    op = getattr(t, "op", None)
+    kind = getattr(op, "type", None)
+    if kind == "Shape":
+        s = op.inputs[0].shape
+        return None if s.rank is None else s.as_list()
+    if kind == "Pack" and t.shape.rank == 1:
+        return [_partial_scalar(x) for x in op.inputs]
+    if kind == "ConcatV2":
+        parts = [_partial_dims(x) for x in op.inputs]
+        return None if any(p is None for p in parts) else [d for p in parts for d in p]
+    if kind == "StridedSlice" and len(op.inputs) == 1:
+        src = _partial_dims(op.inputs[0])
+        key = op.attrs["key"]
+        if src is not None and len(key) == 1 and type(key[0]) is slice:
+            return src[key[0]]
+    n = t.shape[0] if t.shape.rank == 1 else None
+    return None if n is None else [None] * n
+
+
+def _partial_scalar(t):
+    v = constant_value(t)
+    if v is not None:
+        v = int(np.reshape(v, -1)[0]) if np.size(v) == 1 else -1
+        return v if v >= 0 else None
+    op = getattr(t, "op", None)
+    if getattr(op, "type", None) == "StridedSlice" and len(op.inputs) == 1:
+        key = op.attrs["key"]
+        src = _partial_dims(op.inputs[0])
+        if src is not None and len(key) == 1 and type(key[0]) is int and \
+                -len(src) <= key[0] < len(src):
+            return src[key[0]]
+    return None
+
+
+def dims_rule(shape) -> TensorShape:
+    """The static shape described by a 1-D shape tensor (known values, else unknown dims)."""
+    dims = _partial_dims(shape)
+    return TensorShape(dims)
 
 
 # -- shape/dtype rules --------------------------------------------------------------------
@@ -309,7 +499,6 @@ def _sum_to_shape(dy, shape):
 
 
 def _sum_to_shape_rule(dy, shape):
-    from rill._core.graph import constant_value
     v = constant_value(shape)
     if v is not None:
         return TensorShape([int(d) for d in v]), dy.dtype
@@ -326,7 +515,6 @@ def _broadcast_to_kernel(x, shape):
 
 
 def _broadcast_to_rule(x, shape):
-    from rill._core.graph import constant_value
     v = constant_value(shape)
     if v is not None:
         return broadcast_shapes(x.shape, TensorShape([int(d) for d in v]), "BroadcastTo"), \

@@ -17,7 +17,7 @@ from rill._core import nest
 from rill._core.errors import InvalidArgumentError, OutOfRangeError
 from rill._core.tensor import Tensor
 from rill._core.tensor_shape import TensorShape, as_shape
-from rill.ops import array_ops
+from rill.ops import array_ops, manip_ops
 from rill.ops._util import to_tensor
 from rill.ops.control_flow_ops import while_loop
 from rill.ops.tensor_array_ops import TensorArray
@@ -149,10 +149,10 @@ def _eager_map(fn, elems, flat: list, structure, specs: list, api: str) -> list:
     n = int(flat[0].shape[0])
     if n == 0:
         return [_empty(d, s) for d, s in specs]
-    slices = [array_ops.unstack(e, num=n) for e in flat]
+    slices = [manip_ops.unstack(e, num=n) for e in flat]
     results = [_result_leaves(fn(nest.pack_sequence_as(elems, [s[i] for s in slices])),
                               structure, specs, api) for i in range(n)]
-    return [array_ops.stack(list(column)) for column in zip(*results)]
+    return [manip_ops.stack(list(column)) for column in zip(*results)]
 
 
 def _graph_map(fn, elems, flat: list, structure, specs: list, api: str) -> list:
@@ -215,7 +215,7 @@ def _acc_leaves(result, structure, specs: list, api: str) -> list:
 
 def _eager_fold(fn, elems, flat, initializer, reverse, keep_all, api):
     n = int(flat[0].shape[0])
-    slices = [array_ops.unstack(e, num=n) for e in flat] if n else [[] for _ in flat]
+    slices = [manip_ops.unstack(e, num=n) for e in flat] if n else [[] for _ in flat]
     order = list(range(n - 1, -1, -1)) if reverse else list(range(n))
 
     def elem(i):
@@ -248,7 +248,7 @@ def _eager_fold(fn, elems, flat, initializer, reverse, keep_all, api):
     if not history:
         return nest.pack_sequence_as(structure, [_empty(d, s) for d, s in specs])
     return nest.pack_sequence_as(structure,
-                                 [array_ops.stack(list(col)) for col in zip(*history)])
+                                 [manip_ops.stack(list(col)) for col in zip(*history)])
 
 
 def _graph_fold(fn, elems, flat, initializer, reverse, keep_all, api):
@@ -348,11 +348,11 @@ def vectorized_map(fn, elems, fallback_to_while_loop=True, warn=True):
             result = fn(nest.pack_sequence_as(elems, probe))
             return nest.map_structure(lambda r: _empty(to_tensor(r).dtype, to_tensor(r).shape),
                                       result)
-        slices = [array_ops.unstack(e, num=n) for e in flat]
+        slices = [manip_ops.unstack(e, num=n) for e in flat]
         results = [fn(nest.pack_sequence_as(elems, [s[i] for s in slices])) for i in range(n)]
         first = results[0]
         columns = [[to_tensor(x) for x in nest.flatten(r)] for r in results]
-        return nest.pack_sequence_as(first, [array_ops.stack(list(c)) for c in zip(*columns)])
+        return nest.pack_sequence_as(first, [manip_ops.stack(list(c)) for c in zip(*columns)])
     from rill.function.signature import TensorSpec
     from rill.ops._subgraph import trace
 
@@ -417,6 +417,6 @@ def hessians(ys, xs, gate_gradients=False, aggregation_method=None, name="hessia
         for i in range(n):
             row = _graph_gradients([flat_g[i]], [x])[0]
             rows.append(array_ops.zeros_like(x) if row is None else to_tensor(row))
-        stacked = array_ops.stack(rows) if rows else array_ops.zeros([0] + dims, x.dtype)
+        stacked = manip_ops.stack(rows) if rows else array_ops.zeros([0] + dims, x.dtype)
         out.append(array_ops.reshape(stacked, dims + dims))
     return out

@@ -82,9 +82,9 @@ class IndexedSlices:
             raise ValueError("Tensor conversion requested for IndexedSlices without "
                              "dense_shape.\nhint: create it as tf.IndexedSlices(values, "
                              "indices, dense_shape).")
-        from rill.ops import array_ops
-        return array_ops.scatter_nd(array_ops.expand_dims(self._indices, -1), self._values,
-                                    self._dense_shape)
+        from rill.ops.array_ops import expand_dims
+        from rill.ops.gather_scatter_ops import scatter_nd
+        return scatter_nd(expand_dims(self._indices, -1), self._values, self._dense_shape)
 
     _as_tensor = _to_dense
 

@@ -780,7 +780,7 @@ def _qr_grad(op, dq, dr):
     if m >= n:
         return (_qr_grad_tall(q, r, dq, dr),)
     # wide: A = [X | Y] with X = Q U square and Y = Q V, so V = Q^T Y also moves with Q
-    from rill.ops.array_ops import concat
+    from rill.ops.manip_ops import concat
     y, dv = a[..., m:], dr[..., m:]
     dx = _qr_grad_tall(q, r[..., :m], _m.add(dq, _m.matmul(y, dv, transpose_b=True)),
                        dr[..., :m])

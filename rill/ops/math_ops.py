@@ -975,14 +975,14 @@ def cast(x, dtype, name=None):
 
 def reshape_to(t, shape: TensorShape, like):
     """Reshape for gradient code: `t` to `shape`, taking unknown dims from `like`."""
-    from rill.ops import array_ops
+    from rill.ops import array_ops, manip_ops
     if shape.is_fully_defined():
         return array_ops.reshape(t, shape.as_list())
     dyn = array_ops.shape(like)
     n = like.shape.rank
-    parts = array_ops.unstack(dyn, num=n) if n is not None else None
+    parts = manip_ops.unstack(dyn, num=n) if n is not None else None
     dims = [d if d is not None else parts[i] for i, d in enumerate(shape.as_list())]
-    return array_ops.reshape(t, array_ops.stack(dims))
+    return array_ops.reshape(t, manip_ops.stack(dims))
 
 
 # Reductions, scans and segment ops moved to `reduction_ops`, sorting to `sort_ops`; these

@@ -22,7 +22,7 @@ from rill._core.errors import InvalidArgumentError
 from rill._core.op import REGISTRY, defop, execute
 from rill._core.tensor import Tensor
 from rill._core.tensor_shape import TensorShape, as_shape
-from rill.ops import array_ops, math_ops
+from rill.ops import array_ops, manip_ops, math_ops
 from rill.ops._util import binary_op, broadcast_shapes, to_tensor, unbroadcast
 from rill.ops.indexed_slices import IndexedSlices
 
@@ -375,7 +375,7 @@ def parallel_stack(values, name="parallel_stack"):
     if not _graphs:
         raise RuntimeError("tf.parallel_stack() is not compatible with eager execution.\n"
                            "hint: use tf.stack, or call it inside a tf.function.")
-    return array_ops.stack(values)
+    return manip_ops.stack(values)
 
 
 # -- clip_by_global_norm ---------------------------------------------------------------------

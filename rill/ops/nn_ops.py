@@ -599,7 +599,7 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
 # -- small composites ---------------------------------------------------------------------
 def crelu(features, axis=-1, name=None):
     """Concatenates relu(x) and relu(-x) along `axis` (doubling its size)."""
-    from rill.ops.array_ops import concat
+    from rill.ops.manip_ops import concat
     x = to_tensor(features)
     return concat([relu(x), relu(_m.negative(x))], axis)
 
@@ -669,7 +669,7 @@ def zero_fraction(value, name=None):
 
 def embedding_lookup(params, ids, max_norm=None, name=None):
     """Rows of `params` at `ids` (`tf.gather(params, ids)`), clipped to `max_norm`."""
-    from rill.ops.array_ops import gather
+    from rill.ops.gather_scatter_ops import gather
     out = gather(params, ids)
     if max_norm is not None:
         from rill.ops.array_ops import clip_by_norm

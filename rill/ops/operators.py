@@ -51,8 +51,8 @@ def install() -> None:
         fn = _optional(m, name)
         if fn is not None:
             table[dunder] = _reflect(fn) if reflected else fn
-    from rill.ops import array_ops
-    getitem = _optional(array_ops, "getitem")
+    from rill.ops import indexing_ops
+    getitem = _optional(indexing_ops, "getitem")
     if getitem is not None:
         table["__getitem__"] = getitem
     for cls in (Tensor, Variable):

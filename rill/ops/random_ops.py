@@ -295,7 +295,7 @@ def _shape_tensor(shape, fn: str):
         shape = shape.as_list()
     if isinstance(shape, (list, tuple)):
         if any(isinstance(d, (Tensor, Variable)) or hasattr(d, "_is_variable") for d in shape):
-            from rill.ops.array_ops import stack
+            from rill.ops.manip_ops import stack
             return stack([to_tensor(d, dtype=_dtypes.int32) if not hasattr(d, "dtype") else d
                           for d in shape])
         try:
@@ -561,7 +561,7 @@ def split(seed, num=2, alg="auto_select"):
 
 def fold_in(seed, data, alg="auto_select"):
     """A new seed pair from `seed` and an integer `data` (`tf.random.fold_in`)."""
-    from rill.ops.array_ops import stack
+    from rill.ops.manip_ops import stack
     k = _seed_tensor(seed, "tf.random.fold_in")
     d = to_tensor(data, dtype=k.dtype) if not hasattr(data, "dtype") else to_tensor(data)
     first = stateless_uniform([], k, minval=None, maxval=None, dtype=d.dtype)
@@ -759,7 +759,7 @@ class Generator:
 
     def make_seeds(self, count=1):
         """[2, count] int64 seeds for stateless ops (`seeds[:, i]` is one seed pair)."""
-        from rill.ops.array_ops import stack
+        from rill.ops.manip_ops import stack
         keys = self.uniform_full_int([count], dtype=_dtypes.int64)
         return stack([keys, wrap(np.zeros(int(count), dtype=np.int64))])
 

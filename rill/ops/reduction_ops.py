@@ -623,8 +623,8 @@ def _segment_gather_grad(op, dy):
     params, ids = op.inputs
     n = params.shape[0]
     if n is None:
-        from rill.ops import array_ops
-        n = array_ops.unstack(shape_tensor(params), num=params.shape.rank)[0]
+        from rill.ops import manip_ops
+        n = manip_ops.unstack(shape_tensor(params), num=params.shape.rank)[0]
     return unsorted_segment_sum(dy, ids, n), None
 
 

@@ -301,7 +301,7 @@ class TensorArray:
                              f"dynamic_size=True.")
         elem = self._merged_shape(t.shape[1:])
         if self._list is not None and not _graphs:
-            from rill.ops.array_ops import unstack
+            from rill.ops.manip_ops import unstack
             self._list = list(unstack(t)) + self._list[n:]
             self._element_shape = elem
             return self
@@ -313,7 +313,7 @@ class TensorArray:
         if idx is None:
             raise NotImplementedError("TensorArray.scatter needs indices known when tracing."
                                       "\nhint: write the elements in a loop.")
-        from rill.ops.array_ops import unstack
+        from rill.ops.manip_ops import unstack
         ta = self
         for i, v in zip(np.asarray(idx).reshape(-1).tolist(), unstack(self._value(value))):
             ta = ta.write(i, v)
@@ -342,7 +342,7 @@ class TensorArray:
     def stack(self, name=None):
         """All elements stacked along a new first axis."""
         if self._list is not None and not _graphs:
-            from rill.ops.array_ops import stack
+            from rill.ops.manip_ops import stack
             if not self._list:
                 if not self._element_shape.is_fully_defined():
                     return wrap(np.zeros((0,), dtype=self._dtype._np))
@@ -353,12 +353,13 @@ class TensorArray:
 
     def gather(self, indices, name=None):
         """The elements at `indices`, stacked."""
-        from rill.ops.array_ops import gather
+        from rill.ops.gather_scatter_ops import gather
         return gather(self.stack(), indices)
 
     def concat(self, name=None):
         """All elements concatenated along their first axis."""
-        from rill.ops.array_ops import concat, reshape, shape
+        from rill.ops.array_ops import reshape, shape
+        from rill.ops.manip_ops import concat
         s = self.stack()
         if s.shape.rank is not None and s.shape.rank < 2:
             raise ValueError("TensorArray.concat needs elements of rank >= 1.")

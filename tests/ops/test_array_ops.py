@@ -17,7 +17,7 @@ import rill as tf
 from rill._core import context
 from rill._core.errors import InvalidArgumentError
 from rill._core.graph import PLACEHOLDER, Graph
-from rill.ops.array_ops import invert_permutation
+from rill.ops.manip_ops import invert_permutation
 
 DTYPES = [np.float32, np.float64, np.int32, np.int64]
 

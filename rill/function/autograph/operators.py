@@ -357,7 +357,7 @@ def for_stmt(iterable, extra_test, body, values: tuple, names: tuple, options=No
 
 
 def _tf_for(x: GraphTensor, extra_test, body, values, names, options) -> tuple:
-    from rill.ops import array_ops, math_ops
+    from rill.ops import array_ops, gather_scatter_ops, math_ops
     if x.shape.rank == 0:
         raise TypeError("autograph: cannot iterate over a scalar tensor.\nhint: iterate over "
                         "tf.range(n) for a count.")
@@ -365,7 +365,7 @@ def _tf_for(x: GraphTensor, extra_test, body, values, names, options) -> tuple:
         start, _, delta = x.op.inputs
         item = lambda i: start + math_ops.cast(i, start.dtype) * delta
     else:
-        item = lambda i: array_ops.gather(x, i)
+        item = lambda i: gather_scatter_ops.gather(x, i)
     n = x.shape[0] if x.shape.rank is not None else None
     if n is None:
         n = array_ops.shape(x)[0]
