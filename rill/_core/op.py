@@ -140,20 +140,8 @@ def execute(opdef: OpDef, inputs: tuple, attrs: dict = _EMPTY):
     else:
         outputs = tuple(_wrap_out(o) for o in out)
         result = outputs
-    if _tapes:  # record(), inlined: this runs for every op while a tape is active
-        rec = None
-        for tape in _tapes:
-            ids = tape._ids
-            for x in inputs:
-                if id(x) in ids:
-                    break
-            else:
-                continue
-            if rec is None:
-                rec = OpRecord(opdef, inputs, attrs, outputs)
-            tape._records.append(rec)
-            for o in outputs:
-                ids.add(id(o))
+    if _tapes:
+        record(opdef, inputs, attrs, outputs)
     if _hooks:
         for hook in tuple(_hooks):
             hook(opdef, inputs, attrs, outputs)

@@ -557,14 +557,19 @@ def _seed(reach: set, targets: list, output_grads) -> dict:
         seed = output_grads[i] if output_grads is not None else None
         if seed is None:
             seed = _ones_like(t)
-        prev = grads.get(key)
-        if prev is None:
-            grads[key] = seed
-        elif type(prev) is list:
-            prev.append(seed)
-        else:
-            grads[key] = [prev, seed]
+        _accumulate(grads, key, seed)
     return grads
+
+
+def _accumulate(grads: dict, key: int, g) -> None:
+    """Adds one gradient for tensor `key`: kept alone, or in a list summed when consumed."""
+    prev = grads.get(key)
+    if prev is None:
+        grads[key] = g
+    elif type(prev) is list:
+        prev.append(g)
+    else:
+        grads[key] = [prev, g]
 
 
 def _backward(relevant: list, reach: set, source_ids: set, grads: dict, frame) -> None:
@@ -584,34 +589,25 @@ def _backward(relevant: list, reach: set, source_ids: set, grads: dict, frame) -
                 grads[key] = g  # kept for the result; the op's inputs get theirs below
             opdef = rec.opdef
             if opdef is _READ:  # the gradient of a read goes to the variable as it is
-                x = rec.inputs[0]
-                key = id(x)
-                if key in reach:
-                    prev = grads.get(key)
-                    if prev is None:
-                        grads[key] = g
-                    elif type(prev) is list:
-                        prev.append(g)
-                    else:
-                        grads[key] = [prev, g]
-                continue
-            try:
-                if o._value.dtype not in _DIFF_NP:
-                    continue
-            except AttributeError:
-                if o.dtype._kind not in "fc":
-                    continue
-            fn = opdef.grad
-            if fn is None:
-                continue
-            if fn is MISSING_GRADIENT:
-                raise _missing(rec)
-            if frame is not None:
-                frame.rec = rec
-                in_grads = fn(rec, g)
-                frame.after(rec, in_grads)
+                in_grads = (g,)
             else:
-                in_grads = fn(rec, g)
+                try:
+                    if o._value.dtype not in _DIFF_NP:
+                        continue
+                except AttributeError:
+                    if o.dtype._kind not in "fc":
+                        continue
+                fn = opdef.grad
+                if fn is None:
+                    continue
+                if fn is MISSING_GRADIENT:
+                    raise _missing(rec)
+                if frame is not None:
+                    frame.rec = rec
+                    in_grads = fn(rec, g)
+                    frame.after(rec, in_grads)
+                else:
+                    in_grads = fn(rec, g)
         else:
             dys = _output_grads(outs, grads, source_ids)
             if dys is None:
@@ -631,7 +627,7 @@ def _backward(relevant: list, reach: set, source_ids: set, grads: dict, frame) -
         for x, g in zip(rec.inputs, in_grads):
             if g is not None:
                 key = id(x)
-                if key in reach:
+                if key in reach:  # _accumulate, inlined on this hot path
                     prev = grads.get(key)
                     if prev is None:
                         grads[key] = g
