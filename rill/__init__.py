@@ -195,6 +195,7 @@ from rill.ops.tensor_array_ops import TensorArray
 # isort: split
 # -- autodiff (tf.custom_gradient, tf.recompute_grad; tf.GradientTape is above) -------------
 from rill._core.custom_gradient import custom_gradient, recompute_grad
+from rill.ops import custom_gradient_ops as _custom_gradient_ops  # noqa: F401 (graph op)
 
 # isort: split
 # -- utilities (tf.name_scope, tf.Module, tf.map_fn, initializers, tf.dtypes, ...) ---------

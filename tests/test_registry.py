@@ -49,6 +49,8 @@ INTERNAL = {
     "CaseBranchIndex": "control flow helper of tf.case",
     "While": "control flow over traced sub-graphs (tests of tf.while_loop)",
     "WhileGrad": "the gradient of While (tests of tf.while_loop)",
+    "CustomGradientIdentity": "tf.custom_gradient inside traced graphs; its gradient is a "
+                              "traced sub-graph (tests/core/test_custom_gradient.py)",
     "PrintV2": "Python side effect (tests of tf.print)",
     "PyFunc": "runs a Python callback (tests of tf.numpy_function)",
     "EagerPyFunc": "runs a Python callback (tests of tf.py_function)",

@@ -99,8 +99,9 @@ DIFFERENCES = [
     "`tf.function`: each new `tf.Variable` object passed as an argument traces a new graph; "
     "Python `1`, `1.0` and `True` trace separate graphs; calling a concrete function with a "
     "mismatching shape raises instead of running.",
-    "A tape outside a `tf.function` that calls a `tf.custom_gradient` function gets the plain "
-    "gradient of the inner ops (inside the function the custom gradient is used).",
+    "A `tf.custom_gradient` gradient function called inside a `tf.function` is traced once "
+    "with the function (its Python side effects run then), whether or not a gradient is "
+    "asked for.",
     "Second-order gradients through `tf.while_loop` with both tapes inside a `tf.function` "
     "raise a clear LookupError (they work with the tapes outside).",
     "`GradientTape.jacobian`/`batch_jacobian` run one backward pass per output element.",

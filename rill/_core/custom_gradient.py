@@ -5,7 +5,10 @@ and are recorded as usual (so an outer tape can still differentiate what `grad_f
 from them, for higher orders), but its results are fresh tensors produced by one recorded
 `CustomGradient` op whose inputs are the arguments (and the variables read inside) and whose
 gradient is `grad_fn`. Tapes therefore backpropagate through `grad_fn` and never see the
-inner ops from the results' side.
+inner ops from the results' side. While a graph is traced, the results also pass through a
+`CustomGradientIdentity` op of the graph (rill/ops/custom_gradient_ops.py, reached through
+the `_graph_identity` hook) that carries `grad_fn` traced into a sub-graph, so a tape outside
+the `tf.function` gets the custom gradient too.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ _hooks = _context.op_hooks
 _new = object.__new__
 # tf.function's AutoGraph leaves functions with this mark as they are (library code)
 _DO_NOT_CONVERT = "__rill_do_not_convert__"
+# set by rill.ops.custom_gradient_ops: puts the custom gradient into the graph being traced
+_graph_identity = None
 
 
 def _no_kernel(*args, **attrs):
@@ -97,13 +102,12 @@ def _call(f, args: tuple, kwargs: dict):
                         f"(input_grads, variable_grads).")
     flat_result = nest.flatten(result)
     inputs = tuple(_as_input(x) for x in flat_args) + tuple(variables)
-    outputs = tuple(_fresh(t) if isinstance(t, Tensor) else t for t in flat_result)
-    tensors_out = tuple(o for o in outputs if isinstance(o, Tensor))
     n_args = len(flat_args)
     name = getattr(f, "__name__", "custom_gradient")
 
     def actual_grad_fn(*dys):
-        dys = [d if d is not None else zeros_like(o) for d, o in zip(dys, tensors_out)]
+        if any(d is None for d in dys):
+            dys = [d if d is not None else zeros_like(o) for d, o in zip(dys, tensors_out)]
         if variables:
             got = grad_fn(*dys, variables=variables)
             if not isinstance(got, (tuple, list)) or len(got) != 2:
@@ -125,6 +129,12 @@ def _call(f, args: tuple, kwargs: dict):
                              f"gradients, but returned {len(flat_grads)} instead.")
         return tuple(flat_grads) + tuple(variable_grads)
 
+    if _graphs and _graph_identity is not None:
+        outputs = _in_graph(flat_result, inputs, variables, actual_grad_fn, name)
+    else:
+        outputs = tuple(_fresh(t) if isinstance(t, Tensor) else t for t in flat_result)
+    tensors_out = tuple(o for o in outputs if isinstance(o, Tensor))
+
     for tape in _tapes:  # variables read while the tapes were paused (recompute_grad)
         for v in variables:
             if id(v) not in tape._ids:
@@ -138,6 +148,26 @@ def _call(f, args: tuple, kwargs: dict):
             for hook in tuple(_hooks):
                 hook(CUSTOM_GRADIENT, inputs, attrs, tensors_out)
     return nest.pack_sequence_as(result, list(outputs))
+
+
+def _in_graph(flat_result: list, inputs: tuple, variables: list, grad_fn, name: str) -> tuple:
+    """The results while a graph is traced: outputs of one `CustomGradientIdentity` op that
+    carries `grad_fn` in the graph (for tapes outside the function, which record the graph's
+    ops as it runs). Tapes are paused: they record the `CustomGradient` op instead."""
+    saved = _tapes[:]
+    _tapes.clear()
+    try:
+        graph = _graphs[-1]
+        results = [t for t in flat_result if isinstance(t, Tensor)]
+        n_args = len(inputs) - len(variables)
+        grad_inputs = [x if isinstance(x, Tensor) and differentiable(x) else None
+                       for x in inputs[:n_args]]
+        grad_inputs += [graph.read_variable(v) for v in variables]
+        dy_specs = [(t.shape, t.dtype) for t in results]
+        outs = iter(_graph_identity(results, grad_inputs, grad_fn, dy_specs, name))
+    finally:
+        _tapes[:] = saved
+    return tuple(next(outs) if isinstance(t, Tensor) else t for t in flat_result)
 
 
 def custom_gradient(f=None):
@@ -202,15 +232,19 @@ def recompute_grad(f):
                 result = f(*nest.pack_sequence_as(args, list(flat)), **kwargs)
 
             def grad_fn(*dys, variables=None):
-                sources = [x for x in flat if isinstance(x, Tensor) and differentiable(x)]
+                # fresh tensors of the context grad_fn runs in (a traced sub-graph captures
+                # the forward's tensors: the tape must watch what f reads there)
+                xs = [execute(REGISTRY["Identity"], (x,)) if isinstance(x, Tensor) else x
+                      for x in flat]
+                sources = [x for x in xs if isinstance(x, Tensor) and differentiable(x)]
                 extra = list(variables or [])
                 with GradientTape(watch_accessed_variables=False) as tape:
                     tape.watch(sources + extra)
-                    again = f(*nest.pack_sequence_as(args, list(flat)), **kwargs)
+                    again = f(*nest.pack_sequence_as(args, list(xs)), **kwargs)
                 grads = tape.gradient(nest.flatten(again), sources + extra,
                                       output_gradients=list(dys))
                 by_id = {id(s): g for s, g in zip(sources, grads[:len(sources)])}
-                input_grads = [by_id.get(id(x)) for x in flat]
+                input_grads = [by_id.get(id(x)) for x in xs]
                 if variables:
                     return input_grads, grads[len(sources):]
                 return input_grads

@@ -231,3 +231,97 @@ def test_recompute_grad_keeps_no_intermediates_on_the_tape():
         y = tf.recompute_grad(lambda a: tf.sin(a) * tf.cos(a))(x)
     assert [r.opdef.name for r in tape._records] == ["CustomGradient"]
     close(tape.gradient(y, x), np.cos(2 * np.array([1.0, 2.0])), rtol=1e-6)
+
+
+# -- through tf.function, with the tape outside (the graph carries the custom gradient) ----
+def test_custom_gradient_through_function_with_tape_outside():
+    f = tf.function(lambda x: softplus(x))
+    x = tf.Variable([100.0])
+    with tf.GradientTape() as tape:
+        y = f(x)
+    close(tape.gradient(y, x), [1.0])  # TF: [1.]
+
+
+def test_custom_gradient_through_function_with_tape_inside():
+    @tf.function
+    def f(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = softplus(x)
+        return tape.gradient(y, x)
+
+    close(f(tf.constant([100.0])), [1.0])
+
+
+def test_plain_softplus_through_function_is_still_nan():
+    def plain(z):
+        return tf.math.log(tf.exp(z) + 1)
+
+    f = tf.function(plain)
+    x = tf.Variable([100.0])
+    with tf.GradientTape() as tape:
+        y = f(x)
+    assert np.isnan(tape.gradient(y, x).numpy()).all()  # TF: [nan] too
+
+
+def test_custom_gradient_through_function_second_order_matches_eager():
+    f = tf.function(lambda x: softplus(x))
+    x = tf.constant([1.0, -2.0])
+    with tf.GradientTape() as outer:
+        outer.watch(x)
+        with tf.GradientTape() as inner:
+            inner.watch(x)
+            y = f(x)
+        g = inner.gradient(y, x)
+    close(g, sigmoid(np.array([1.0, -2.0])))
+    s = sigmoid(np.array([1.0, -2.0]))
+    close(outer.gradient(g, x), s * (1 - s), rtol=1e-5)
+
+
+def test_custom_gradient_with_variables_through_function_and_cond():
+    w = tf.Variable(3.0)
+
+    @tf.custom_gradient
+    def scale(x):
+        def grad(dy, variables=None):
+            return dy * 10.0, [dy * 100.0]
+        return x * w, grad
+
+    x = tf.constant(2.0)
+    for f in (tf.function(lambda x: scale(x)),
+              tf.function(lambda x: tf.cond(x > 0, lambda: scale(x), lambda: x))):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = f(x)
+        close(y, 6.0)
+        gx, gw = tape.gradient(y, [x, w])
+        close(gx, 10.0)
+        close(gw, 100.0)
+
+
+def test_recompute_grad_through_function_with_tape_outside():
+    v = tf.Variable(2.0)
+    f = tf.function(tf.recompute_grad(lambda x: tf.tanh(x * v) * 3.0))
+    x = tf.constant(0.5)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    gx, gv = tape.gradient(y, [x, v])
+    t = np.tanh(1.0)
+    close(gx, 3 * (1 - t ** 2) * 2.0, rtol=1e-6)
+    close(gv, 3 * (1 - t ** 2) * 0.5, rtol=1e-6)
+
+
+def test_bad_grad_fn_through_function_fails_when_the_gradient_is_asked():
+    @tf.custom_gradient
+    def bad(x):
+        return x * 2.0, lambda dy: (dy, dy)
+
+    f = tf.function(lambda x: bad(x))
+    x = tf.constant(1.0)
+    close(f(x), 2.0)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    with pytest.raises(ValueError, match="expected to return 1 gradients"):
+        tape.gradient(y, x)
