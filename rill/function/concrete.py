@@ -15,6 +15,7 @@ from rill._core.errors import InvalidArgumentError, OpError
 from rill._core.graph import CONST, PLACEHOLDER, GraphTensor
 from rill._core.op import REGISTRY, execute
 from rill._core.tensor import EagerTensor
+from rill._core.tensor import wrap as _wrap
 from rill.function import signature as _sig
 from rill.function.codegen import compile_graph, describe_source
 
@@ -23,12 +24,6 @@ _hooks = _context.op_hooks  # e.g. check_numerics: they see every op when the gr
 _new = object.__new__
 _Eager = EagerTensor
 _READ = REGISTRY["ReadVariableOp"]
-
-
-def _wrap(value) -> EagerTensor:
-    t = _new(_Eager)
-    t._value = value
-    return t
 
 
 class ConcreteFunction:

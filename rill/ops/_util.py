@@ -22,6 +22,7 @@ from rill._core.errors import InvalidArgumentError
 from rill._core.graph import constant_value
 from rill._core.op import OpDef, defop, execute
 from rill._core.tensor import EagerTensor, Tensor
+from rill._core.tensor import wrap as _wrap
 from rill._core.tensor_shape import TensorShape
 
 _tapes = _context.tapes
@@ -90,13 +91,8 @@ def dtype_mismatch(opdef: OpDef, x, y, names=("x", "y")) -> InvalidArgumentError
         f"tf.cast({names[1]}, tf.{xd.name}))")
 
 
-def _wrap(value) -> EagerTensor:
-    t = _new(_Eager)
-    t._value = value
-    return t
-
-
-def _error(op: str, fn: str, message: str, hint: str) -> InvalidArgumentError:
+def op_error(op: str, fn: str, message: str, hint: str) -> InvalidArgumentError:
+    """An InvalidArgumentError naming the public function and the op, with a hint line."""
     return InvalidArgumentError(None, op, f"{fn}: {message} [Op:{op}]\nhint: {hint}")
 
 
@@ -130,7 +126,7 @@ def axis_arg(axis, rank, fn: str, op: str, extra: int = 0, arg: str = "axis") ->
         return a
     n = rank + extra
     if not -n <= a < n:
-        raise _error(op, fn, f"{arg}={a} is out of range for a tensor of rank {rank} "
+        raise op_error(op, fn, f"{arg}={a} is out of range for a tensor of rank {rank} "
                      f"(expected {arg} in [{-n}, {n})).",
                      f"use an {arg} between {-n} and {n - 1}; negative values count from the "
                      f"end.")
@@ -153,7 +149,7 @@ def axes_arg(axis, rank, fn: str, op: str) -> tuple:
     for a in axis:
         a = axis_arg(a, rank, fn, op)
         if a in out:
-            raise _error(op, fn, f"axis {a} specified more than once.",
+            raise op_error(op, fn, f"axis {a} specified more than once.",
                          "list each axis once.")
         out.append(a)
     return tuple(out)

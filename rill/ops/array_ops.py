@@ -21,6 +21,7 @@ from rill._core.errors import InvalidArgumentError
 from rill._core.graph import constant_value
 from rill._core.op import defop, execute
 from rill._core.tensor import EagerTensor
+from rill._core.tensor import wrap as _wrap
 from rill._core.tensor_shape import TensorShape
 from rill.ops import math_ops as _m
 from rill.ops._util import (
@@ -40,24 +41,14 @@ from rill.ops._util import (
     to_tensor,
     unbroadcast,
 )
+from rill.ops._util import op_error as _error
 from rill.ops.indexed_slices import IndexedSlices
 
 _tapes = _context.tapes
 _graphs = _context.graphs
 _Eager = EagerTensor
-_new = object.__new__
 _I64 = np.dtype(np.int64)
 _INT_TYPES = (int, np.integer)
-
-
-def _wrap(value) -> EagerTensor:
-    t = _new(_Eager)
-    t._value = value
-    return t
-
-
-def _error(op: str, fn: str, message: str, hint: str) -> InvalidArgumentError:
-    return InvalidArgumentError(None, op, f"{fn}: {message} [Op:{op}]\nhint: {hint}")
 
 
 # -- shape queries ------------------------------------------------------------------------

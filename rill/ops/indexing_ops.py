@@ -12,15 +12,16 @@ import numpy as np
 
 from rill._core import context as _context
 from rill._core import dtypes as _dtypes
-from rill._core.errors import InvalidArgumentError
 from rill._core.graph import constant_value
 from rill._core.op import defop, execute
 from rill._core.tensor import EagerTensor, Tensor
+from rill._core.tensor import wrap as _wrap
 from rill._core.tensor_shape import TensorShape
 from rill._core.variable import KeyInput as _KeyInput
 from rill._core.variable import resolve_key as _resolve_key
 from rill.ops import math_ops as _m
 from rill.ops._util import dims_rule, int_tensor, shape_tensor, to_tensor
+from rill.ops._util import op_error as _error
 from rill.ops.array_ops import shape
 from rill.ops.gather_scatter_ops import boolean_mask
 from rill.ops.manip_ops import pad, stack, unstack
@@ -28,18 +29,7 @@ from rill.ops.manip_ops import pad, stack, unstack
 _tapes = _context.tapes
 _graphs = _context.graphs
 _Eager = EagerTensor
-_new = object.__new__
 _pyslice = builtins.slice
-
-
-def _wrap(value) -> EagerTensor:
-    t = _new(_Eager)
-    t._value = value
-    return t
-
-
-def _error(op: str, fn: str, message: str, hint: str) -> InvalidArgumentError:
-    return InvalidArgumentError(None, op, f"{fn}: {message} [Op:{op}]\nhint: {hint}")
 
 
 # -- slice, strided_slice and indexing (t[...]) -------------------------------------------

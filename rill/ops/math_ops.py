@@ -21,6 +21,7 @@ from rill._core import dtypes as _dtypes
 from rill._core.errors import InvalidArgumentError
 from rill._core.op import OpDef, defop, execute
 from rill._core.tensor import EagerTensor
+from rill._core.tensor import wrap as _wrap
 from rill._core.tensor_shape import TensorShape
 from rill.ops._util import (
     binary_inputs,
@@ -38,7 +39,6 @@ from rill.ops._util import binary_op as _binary_op
 
 _tapes = _context.tapes
 _graphs = _context.graphs
-_new = object.__new__
 _Eager = EagerTensor
 
 F = "fV"  # floating point
@@ -57,12 +57,6 @@ def _g(op, i):
 def _cj(t):
     """conj(t) for complex tensors (TensorFlow's convention for complex gradients)."""
     return conj(t) if t.dtype.is_complex else t
-
-
-def _wrap(value) -> EagerTensor:
-    t = _new(_Eager)
-    t._value = value
-    return t
 
 
 def binary_op(name, kernel, grad, public_name, rule=broadcast_rule, doc=None, kinds=N):

@@ -16,6 +16,7 @@ from rill._core.errors import InvalidArgumentError
 from rill._core.graph import constant_value
 from rill._core.op import defop, execute
 from rill._core.tensor import EagerTensor
+from rill._core.tensor import wrap as _wrap
 from rill._core.tensor_shape import TensorShape
 from rill.ops import math_ops as m
 from rill.ops._util import (
@@ -30,17 +31,10 @@ from rill.ops._util import (
 _tapes = _context.tapes
 _graphs = _context.graphs
 _Eager = EagerTensor
-_new = object.__new__
 _add_reduce = np.add.reduce
 _max_reduce = np.maximum.reduce
 _min_reduce = np.minimum.reduce
 _NUMERIC = frozenset("fiuc")  # NumPy kinds the fast paths take (bfloat16, kind V, does not)
-
-
-def _wrap(value) -> EagerTensor:
-    t = _new(_Eager)
-    t._value = value
-    return t
 
 
 def _static_axis(axis, x, fn: str):
