@@ -273,8 +273,9 @@ def _close(analytic: float, numeric: float, scale: float, spec, factor: float = 
     return abs(analytic - numeric) <= tol
 
 
-@pytest.mark.parametrize("entry", [e for e, _ in GRAD_SPECS], ids=[i for _, i in GRAD_SPECS])
-def test_gradient_matches_numerical(entry):
+def _differentiable_case(entry):
+    """The spec, its inputs, the positions of its floating inputs and output weights
+    (skipping specs with no floating input or output)."""
     _, spec = entry
     arrays = _inputs(spec)
     positions = _float_positions(arrays)
@@ -283,6 +284,12 @@ def test_gradient_matches_numerical(entry):
     weights = _weights(spec, _as_list(spec.fn(*_tensors(arrays))))
     if all(w is None for w in weights):
         pytest.skip("no floating outputs")
+    return spec, arrays, positions, weights
+
+
+@pytest.mark.parametrize("entry", [e for e, _ in GRAD_SPECS], ids=[i for _, i in GRAD_SPECS])
+def test_gradient_matches_numerical(entry):
+    spec, arrays, positions, weights = _differentiable_case(entry)
     grads = _grads(spec, arrays, weights, positions)
     dirs = _directions(spec, arrays, positions, 2)
     analytic = float(sum(np.real(np.sum(g * d)) for g, d in zip(grads, dirs)))
@@ -302,14 +309,7 @@ def _h_value(spec, arrays, weights, positions, v) -> float:
 
 @pytest.mark.parametrize("entry", [e for e, _ in SECOND_SPECS], ids=[i for _, i in SECOND_SPECS])
 def test_second_order_matches_numerical(entry):
-    _, spec = entry
-    arrays = _inputs(spec)
-    positions = _float_positions(arrays)
-    if not positions:
-        pytest.skip("no floating inputs")
-    weights = _weights(spec, _as_list(spec.fn(*_tensors(arrays))))
-    if all(w is None for w in weights):
-        pytest.skip("no floating outputs")
+    spec, arrays, positions, weights = _differentiable_case(entry)
     v = _directions(spec, arrays, positions, 3)
     u = _directions(spec, arrays, positions, 4)
     xs = _tensors(arrays)

@@ -161,13 +161,17 @@ def _true_divide(x, y, named: OpDef):
                 return _wrap(np.true_divide(xv, yv))
             except Exception:  # noqa: BLE001 - the general path raises TensorFlow's error
                 pass
+    return execute(REALDIV, _float_division_inputs(x, y, named))
+
+
+def _float_division_inputs(x, y, named: OpDef) -> tuple:
+    """Both operands of a true division: integers are cast to floats (int32 -> float64)."""
     x, y = binary_inputs(x, y, named)
     target = _INT_DIV_DTYPE.get(x.dtype._np)
     if target is not None:
-        x, y = cast(x, target), cast(y, target)
-    else:
-        check_kinds(named, FC, x)
-    return execute(REALDIV, (x, y))
+        return cast(x, target), cast(y, target)
+    check_kinds(named, FC, x)
+    return x, y
 
 
 def truediv(x, y, name=None):
@@ -247,13 +251,7 @@ def divide_no_nan(x, y, name=None):
     >>> tf.math.divide_no_nan(tf.constant([1., 2.]), tf.constant([0., 4.])).numpy()
     array([0. , 0.5], dtype=float32)
     """
-    x, y = binary_inputs(x, y, DIV_NO_NAN)
-    target = _INT_DIV_DTYPE.get(x.dtype._np)
-    if target is not None:
-        x, y = cast(x, target), cast(y, target)
-    else:
-        check_kinds(DIV_NO_NAN, FC, x)
-    return execute(DIV_NO_NAN, (x, y))
+    return execute(DIV_NO_NAN, _float_division_inputs(x, y, DIV_NO_NAN))
 
 
 def reciprocal_no_nan(x, name=None):
