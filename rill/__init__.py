@@ -8,7 +8,7 @@ Each block is TensorFlow's top-level alias set for one op group.
 
 import warnings as _warnings
 
-from rill import autodiff, debugging, errors, keras, linalg, math, nn, random
+from rill import autodiff, debugging, errors, linalg, math, nn, random
 from rill._core import nest
 from rill._core.convert import constant, convert_to_tensor
 from rill._core.dtypes import (
@@ -248,3 +248,13 @@ _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"rill\.")
 
 __version__ = "0.1.0"
 newaxis = None
+
+
+def __getattr__(name: str):
+    # Keras is imported on first use, after the engine above is complete, so a growing Keras
+    # never slows `import rill` and may subclass `tf.Module` at module level.
+    if name == "keras":
+        import importlib
+
+        return importlib.import_module("rill.keras")
+    raise AttributeError(f"module 'rill' has no attribute {name!r}")

@@ -2,13 +2,15 @@
 
 Every tensor stores a NumPy array; its `DType` is found by looking the array's NumPy dtype up
 in `_BY_NUMPY`. Strings are NumPy object arrays of `bytes`.
+
+`ml_dtypes` (bfloat16) takes most of a second to import, so it is imported only when the
+bfloat16 dtype's NumPy type is first needed (`_load_ml_dtypes`).
 """
 
 from __future__ import annotations
 
 import builtins
 
-import ml_dtypes
 import numpy as np
 
 
@@ -69,11 +71,14 @@ class DType:
     def is_quantized(self) -> bool:
         return False
 
+    def _finfo(self):
+        return _load_ml_dtypes().finfo(self._np) if self is bfloat16 else np.finfo(self._np)
+
     @property
     def min(self):
         """The smallest representable value (raises TypeError for bool, complex and string)."""
         if self._kind == "f":
-            return self._np.type(ml_dtypes.finfo(self._np).min)
+            return self._np.type(self._finfo().min)
         if self._kind in "iu":
             return np.iinfo(self._np).min
         raise TypeError(f"Cannot find minimum value of {self.name}.")
@@ -82,7 +87,7 @@ class DType:
     def max(self):
         """The largest representable value (raises TypeError for bool, complex and string)."""
         if self._kind == "f":
-            return self._np.type(ml_dtypes.finfo(self._np).max)
+            return self._np.type(self._finfo().max)
         if self._kind in "iu":
             return np.iinfo(self._np).max
         raise TypeError(f"Cannot find maximum value of {self.name}.")
@@ -127,8 +132,26 @@ class DType:
         return as_dtype, (self.name,)
 
 
+class _LazyDType(DType):
+    """A dtype whose NumPy type lives in `ml_dtypes`, imported on first use of `_np`."""
+
+    __slots__ = ("_np_lazy",)
+
+    def __init__(self, name: str, kind: str, size: int):
+        self.name = name
+        self._np_lazy = None
+        self._kind = kind
+        self.size = size
+
+    @property
+    def _np(self) -> np.dtype:
+        if self._np_lazy is None:
+            _load_ml_dtypes()
+        return self._np_lazy
+
+
 float16 = DType("float16", np.dtype(np.float16), "f")
-bfloat16 = DType("bfloat16", np.dtype(ml_dtypes.bfloat16), "f")
+bfloat16 = _LazyDType("bfloat16", "f", 2)
 float32 = DType("float32", np.dtype(np.float32), "f")
 float64 = DType("float64", np.dtype(np.float64), "f")
 int8 = DType("int8", np.dtype(np.int8), "i")
@@ -149,7 +172,7 @@ double = float64
 ALL_DTYPES = (float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, uint16,
               uint32, uint64, bool, complex64, complex128, string)
 
-_BY_NUMPY: dict = {d._np: d for d in ALL_DTYPES}
+_BY_NUMPY: dict = {d._np: d for d in ALL_DTYPES if not isinstance(d, _LazyDType)}
 _BY_NAME: dict = {d.name: d for d in ALL_DTYPES}
 _BY_NAME.update(half=float16, double=float64, float=float32)
 # TensorFlow accepts only these Python types (int, complex and str have no one width)
@@ -157,6 +180,29 @@ _BY_PYTHON = {float: float32, builtins.bool: bool, object: string}
 _AMBIGUOUS = (int, complex, bytes, builtins.str)
 # TensorFlow's C names, used in messages ("expected to be a double tensor")
 C_NAMES = {"float32": "float", "float64": "double", "float16": "half", "bfloat16": "bfloat16"}
+
+
+_ml_dtypes = None
+
+
+def _load_ml_dtypes():
+    """Imports `ml_dtypes` once and registers the NumPy types of the lazy dtypes."""
+    global _ml_dtypes
+    if _ml_dtypes is None:
+        import ml_dtypes
+
+        bfloat16._np_lazy = np.dtype(ml_dtypes.bfloat16)
+        _BY_NUMPY[bfloat16._np_lazy] = bfloat16
+        _ml_dtypes = ml_dtypes
+    return _ml_dtypes
+
+
+def _lazy_by_numpy(npd: np.dtype) -> DType | None:
+    """The lazy dtype for a NumPy dtype made by `ml_dtypes` outside rill, if it is one."""
+    if npd.name == "bfloat16":
+        _load_ml_dtypes()
+        return bfloat16
+    return None
 
 
 def as_dtype(type_value) -> DType:
@@ -181,7 +227,8 @@ def as_dtype(type_value) -> DType:
     if npd is not None:
         if npd.kind in "SUO":
             return string
-        found = _BY_NUMPY.get(npd) or _BY_NUMPY.get(npd.newbyteorder("="))
+        found = _BY_NUMPY.get(npd) or _BY_NUMPY.get(npd.newbyteorder("=")) \
+            or _lazy_by_numpy(npd)
         if found is not None:
             return found
     raise TypeError(f"Cannot convert the argument `type_value`: {type_value!r} to a rill "
@@ -196,6 +243,9 @@ def from_numpy(np_dtype: np.dtype) -> DType:
     if found is None:
         if np_dtype.kind in "SU":
             return string
+        found = _lazy_by_numpy(np_dtype)
+        if found is not None:
+            return found
         raise TypeError(f"NumPy dtype {np_dtype} has no rill equivalent.\n"
                         f"hint: convert the array with .astype(np.float32) or another "
                         f"supported type first.")

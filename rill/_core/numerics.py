@@ -18,7 +18,6 @@ import os
 import sys
 import warnings
 
-import ml_dtypes
 import numpy as np
 
 from rill._core import context as _context
@@ -32,7 +31,6 @@ frames: list = []  # one BackwardFrame per running backward pass, while checking
 _hooks = _context.op_hooks
 _tapes = _context.tapes
 _RILL_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_BF16 = np.dtype(ml_dtypes.bfloat16)
 WHERE_OPS = ("SelectV2", "Select")
 
 
@@ -308,7 +306,7 @@ def _check(opdef, inputs, attrs, outputs) -> None:
         if v is None:
             continue
         dt = v.dtype
-        if dt.kind not in "fc" and dt != _BF16:
+        if dt.kind not in "fc" and dt.name != "bfloat16":
             continue
         with np.errstate(all="ignore"):
             total = np.add.reduce(v, axis=None) if v.ndim else v

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import enum
 
-import ml_dtypes
 import numpy as np
 
 from rill._core import context as _context
@@ -32,9 +31,9 @@ _tapes = _context.tapes
 _graphs = _context.graphs
 _new = object.__new__
 _Eager = EagerTensor
-# NumPy dtypes that carry gradients: floating and complex
-_DIFF_NP = frozenset(np.dtype(t) for t in (np.float16, ml_dtypes.bfloat16, np.float32,
-                                            np.float64, np.complex64, np.complex128))
+# NumPy dtypes that carry gradients: floating and complex (bfloat16, from ml_dtypes, by name)
+_DIFF_NP = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64, np.complex64,
+                                            np.complex128))
 _RELEASED = ("A non-persistent GradientTape can only be used to compute one set of gradients "
              "(or jacobians)")
 
@@ -61,7 +60,8 @@ def _unconnected(value) -> UnconnectedGradients:
 def differentiable(x) -> bool:
     """Whether gradients flow through `x` (a floating or complex tensor or variable)."""
     try:
-        return x._value.dtype in _DIFF_NP
+        d = x._value.dtype
+        return d in _DIFF_NP or d.name == "bfloat16"
     except AttributeError:
         return x.dtype._kind in "fc"
 
@@ -591,12 +591,8 @@ def _backward(relevant: list, reach: set, source_ids: set, grads: dict, frame) -
             if opdef is _READ:  # the gradient of a read goes to the variable as it is
                 in_grads = (g,)
             else:
-                try:
-                    if o._value.dtype not in _DIFF_NP:
-                        continue
-                except AttributeError:
-                    if o.dtype._kind not in "fc":
-                        continue
+                if not differentiable(o):
+                    continue
                 fn = opdef.grad
                 if fn is None:
                     continue

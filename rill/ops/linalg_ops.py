@@ -7,7 +7,6 @@ public rill ops (einsum does most of the index work), so they can be differentia
 
 from __future__ import annotations
 
-import ml_dtypes
 import numpy as np
 
 from rill._core import dtypes as _dtypes
@@ -1075,7 +1074,7 @@ def pinv(a, rcond=None, validate_args=False, name=None):
     if rcond is None:
         s = x.shape
         big = max(s[-2] or 1, s[-1] or 1) if s.rank is not None else 1
-        rcond = 10.0 * big * float(ml_dtypes.finfo(x.dtype.real_dtype._np).eps)
+        rcond = 10.0 * big * float(x.dtype.real_dtype._finfo().eps)
     sv, u, v = svd(x)
     cutoff = _m.multiply(reduce_max(sv, axis=-1, keepdims=True), rcond)
     keep = _m.greater(sv, cutoff)
