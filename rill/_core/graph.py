@@ -174,6 +174,9 @@ class Graph:
         # set by tf.function when this trace may not create variables: the error to raise
         self.variable_creation_error: str | None = None
         self.lifted: set = set()  # ids of ops run once at trace time for variable initializers
+        # True for a graph that eager code may add ops to through its symbolic tensors (the
+        # graph behind Keras' functional API; see `rill._core.op._open_graph`)
+        self.open_for_ops = False
 
     def get_operations(self) -> list[Operation]:
         return list(self.operations)

@@ -126,7 +126,10 @@ def execute(opdef: OpDef, inputs: tuple, attrs: dict = _EMPTY):
         else:
             vals = [x._value for x in inputs]
     except AttributeError:
-        raise _symbolic_outside_graph(opdef, inputs) from None
+        graph = _open_graph(inputs)
+        if graph is None:
+            raise _symbolic_outside_graph(opdef, inputs) from None
+        return graph.create_op(opdef, inputs, attrs)
     try:
         out = opdef.kernel(*vals, **attrs)
     except OpError:
@@ -181,6 +184,20 @@ def kernel_error(opdef: OpDef, inputs: tuple, attrs: dict, exc: Exception) -> Op
         f"{opdef.public_name} (op {opdef.name}) failed on inputs [{shapes}]{attr_text}: "
         f"{type(exc).__name__}: {exc} [Op:{opdef.name}]\n"
         f"hint: check the shapes and values of the arguments of {opdef.public_name}.")
+
+
+def _open_graph(inputs: tuple):
+    """The graph of a symbolic input whose graph takes ops outside of tracing, if any.
+
+    This is the seam Keras' functional API builds on: `keras.Input` makes placeholders of a
+    graph with `open_for_ops = True`, so `tf.concat([a, b], 1)` or `a * 2` on them, outside
+    any `tf.function`, adds a node there (as TensorFlow dispatches ops on KerasTensors).
+    """
+    for x in inputs:
+        graph = getattr(getattr(x, "op", None), "graph", None)
+        if getattr(graph, "open_for_ops", False):
+            return graph
+    return None
 
 
 def _symbolic_outside_graph(opdef: OpDef, inputs: tuple) -> Exception:

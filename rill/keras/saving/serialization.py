@@ -1,0 +1,287 @@
+"""Names for custom objects, and objects to and from JSON-ready configs.
+
+One registry maps serialization names to classes and functions, so saving is config plus
+weights, never pickle or code. Names are looked up, in order, in the `custom_objects`
+argument, the active `custom_object_scope`s, the global registry
+(`register_keras_serializable`), then the built-ins of the module asking
+(`module_objects`, e.g. the losses).
+
+A config is Keras 3's dict: `{"module", "class_name", "config", "registered_name"}`;
+tf.keras 2's `{"class_name", "config"}` and a bare name (`"mse"`) are read too.
+
+`AutoConfig` gives classes a default `get_config` from the plain arguments their
+constructor received, so simple custom layers, losses and metrics need none.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import threading
+from collections.abc import Callable
+
+_GLOBAL_CUSTOM_OBJECTS: dict[str, object] = {}
+_GLOBAL_CUSTOM_NAMES: dict[object, str] = {}
+_scope = threading.local()
+
+
+def _scopes() -> list:
+    stack = getattr(_scope, "stack", None)
+    if stack is None:
+        stack = _scope.stack = []
+    return stack
+
+
+def register_keras_serializable(package: str = "Custom", name: str | None = None):
+    """Decorator that registers a class or function under `"package>name"`.
+
+    >>> @keras.saving.register_keras_serializable(package="my_package")
+    ... def my_activation(x):
+    ...     return x
+    >>> keras.saving.get_registered_name(my_activation)
+    'my_package>my_activation'
+    """
+
+    def decorator(obj):
+        registered = f"{package}>{name or obj.__name__}"
+        if inspect.isclass(obj) and not hasattr(obj, "get_config"):
+            raise ValueError(f"register_keras_serializable: the class {obj.__name__} has no "
+                             f"get_config method.\nhint: define get_config() returning its "
+                             f"constructor arguments, or derive from a Keras base class.")
+        _GLOBAL_CUSTOM_OBJECTS[registered] = obj
+        _GLOBAL_CUSTOM_NAMES[obj] = registered
+        return obj
+
+    return decorator
+
+
+def get_registered_name(obj) -> str:
+    """The name `obj` is saved under: its registered name, else its `__name__`."""
+    if obj in _GLOBAL_CUSTOM_NAMES:
+        return _GLOBAL_CUSTOM_NAMES[obj]
+    return getattr(obj, "__name__", type(obj).__name__)
+
+
+def get_registered_object(name: str, custom_objects: dict | None = None,
+                          module_objects: dict | None = None):
+    """The object saved as `name`, or None (see the module docstring for the search order)."""
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    for scope in reversed(_scopes()):
+        if name in scope:
+            return scope[name]
+    if name in _GLOBAL_CUSTOM_OBJECTS:
+        return _GLOBAL_CUSTOM_OBJECTS[name]
+    for registered, obj in _GLOBAL_CUSTOM_OBJECTS.items():
+        if registered.split(">", 1)[-1] == name:
+            return obj
+    if module_objects and name in module_objects:
+        return module_objects[name]
+    return None
+
+
+def get_custom_objects() -> dict:
+    """The global registry, a dict that may be edited directly (tf.keras 2 style)."""
+    return _GLOBAL_CUSTOM_OBJECTS
+
+
+@contextlib.contextmanager
+def custom_object_scope(*scopes: dict):
+    """Makes the names in `scopes` loadable inside the block.
+
+    >>> with keras.saving.custom_object_scope({"my_loss": my_loss}):
+    ...     model = keras.models.load_model("model.keras")  # doctest: +SKIP
+    """
+    merged: dict = {}
+    for s in scopes:
+        merged.update(s or {})
+    stack = _scopes()
+    stack.append(merged)
+    try:
+        yield merged
+    finally:
+        stack.pop()
+
+
+CustomObjectScope = custom_object_scope
+
+
+def _module_of(obj) -> str:
+    cls = obj if inspect.isclass(obj) or inspect.isfunction(obj) else type(obj)
+    return getattr(cls, "_keras_module", None) or cls.__module__
+
+
+def serialize_keras_object(obj):
+    """A JSON-ready config of `obj` (Keras 3's format); plain values pass through."""
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return [serialize_keras_object(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: serialize_keras_object(v) for k, v in obj.items()}
+    if hasattr(obj, "as_list") and hasattr(obj, "rank"):  # TensorShape
+        return obj.as_list() if obj.rank is not None else None
+    if hasattr(obj, "as_numpy_dtype") and hasattr(obj, "name"):  # DType
+        return obj.name
+    if hasattr(obj, "tolist") and hasattr(obj, "dtype"):  # NumPy values and arrays
+        return obj.tolist()
+    if inspect.isfunction(obj) or inspect.isbuiltin(obj):
+        return {"module": _module_of(obj), "class_name": "function", "config": obj.__name__,
+                "registered_name": get_registered_name(obj)}
+    if hasattr(obj, "get_config"):
+        cls = type(obj)
+        registered = _GLOBAL_CUSTOM_NAMES.get(cls)
+        return {"module": _module_of(obj), "class_name": cls.__name__,
+                "config": obj.get_config(), "registered_name": registered or cls.__name__}
+    raise TypeError(f"serialize_keras_object: cannot serialize {obj!r} of type "
+                    f"{type(obj).__name__}.\nhint: give the class a get_config() method, or "
+                    f"pass a plain value (number, string, list, dict).")
+
+
+def _not_found(name: str, printable: str) -> ValueError:
+    return ValueError(
+        f"Could not locate {printable} '{name}'. Make sure custom classes and functions are "
+        f"decorated with `@keras.saving.register_keras_serializable()` or passed in "
+        f"`custom_objects`.\nhint: load with custom_objects={{'{name}': {name}}}, or decorate "
+        f"its definition with @keras.saving.register_keras_serializable().")
+
+
+def deserialize_keras_object(config, custom_objects: dict | None = None,
+                             safe_mode: bool = True, module_objects: dict | None = None,
+                             printable_module_name: str = "object", **kwargs):
+    """The object that `config` describes (the inverse of `serialize_keras_object`).
+
+    A function is returned as it is; a class is instantiated with `from_config(config)`
+    (or its constructor); a bare name looks the object up and returns it unchanged when it
+    is a function, or instantiates a class without arguments.
+    """
+    if config is None:
+        return None
+    if isinstance(config, str):
+        obj = get_registered_object(config, custom_objects, module_objects)
+        if obj is None:
+            raise _not_found(config, printable_module_name)
+        return obj() if inspect.isclass(obj) else obj
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"deserialize_keras_object: expected a name or a dict with "
+                         f"'class_name' and 'config' for {printable_module_name}, got "
+                         f"{config!r}.\nhint: pass what serialize_keras_object returned.")
+    class_name = config["class_name"]
+    inner = config.get("config")
+    if class_name == "function":
+        name = config.get("registered_name") or inner
+        obj = get_registered_object(name, custom_objects, module_objects)
+        if obj is None and isinstance(inner, str) and inner != name:
+            obj = get_registered_object(inner, custom_objects, module_objects)
+        if obj is None:
+            raise _not_found(inner, printable_module_name)
+        return obj
+    obj = None
+    registered = config.get("registered_name")
+    if registered and registered != class_name:
+        obj = get_registered_object(registered, custom_objects, module_objects)
+    if obj is None:
+        obj = get_registered_object(class_name, custom_objects, module_objects)
+    if obj is None:
+        raise _not_found(class_name, printable_module_name)
+    if not inspect.isclass(obj):  # a factory's product mapped to the saved name
+        return obj
+    with custom_object_scope(custom_objects or {}):
+        if hasattr(obj, "from_config"):
+            return obj.from_config(inner or {})
+        return obj(**(inner or {}))
+
+
+# -- default get_config from constructor arguments -------------------------------------------
+def _plain(value) -> bool:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+class AutoConfig:
+    """Mixin: remembers the constructor's arguments so `get_config` can return them.
+
+    `_auto_config()` gives `{argument: value}` for every argument the constructor received
+    (defaults excluded), serializing objects that have `get_config` (an initializer, a
+    regularizer) and functions; it raises `NotImplementedError` naming the first argument
+    that cannot be written as JSON.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        obj = super().__new__(cls)
+        obj._constructor_args = (args, kwargs)
+        return obj
+
+    def _auto_config(self, skip: tuple = ()) -> dict:
+        args, kwargs = getattr(self, "_constructor_args", ((), {}))
+        try:
+            bound = inspect.signature(type(self).__init__).bind(self, *args, **kwargs)
+        except TypeError:
+            return dict(kwargs)
+        out = {}
+        for pname, value in list(bound.arguments.items())[1:]:
+            param = bound.signature.parameters[pname]
+            if param.kind is param.VAR_KEYWORD:
+                items = value.items()
+            elif param.kind is param.VAR_POSITIONAL:
+                if value:
+                    raise NotImplementedError(self._config_error(f"*{pname}", value))
+                continue
+            else:
+                items = ((pname, value),)
+            for key, val in items:
+                if key in skip:
+                    continue
+                out[key] = self._config_value(key, val)
+        return out
+
+    def _config_value(self, key: str, value):
+        if _plain(value):
+            return value
+        if callable(value) or hasattr(value, "get_config"):
+            try:
+                return serialize_keras_object(value)
+            except TypeError:
+                pass
+        raise NotImplementedError(self._config_error(key, value))
+
+    def _config_error(self, key: str, value) -> str:
+        name = type(self).__name__
+        return (f"{name}.get_config: the constructor argument `{key}` ({type(value).__name__}) "
+                f"cannot be saved as JSON, so the default get_config does not work for "
+                f"{name}.\nhint: override get_config() in {name} and return a dict of plain "
+                f"values that {name}(**config) accepts (and from_config() if it needs "
+                f"more).")
+
+
+def auto_get_config(obj) -> dict:
+    """`obj._auto_config()` for an `AutoConfig` object, else its constructor kwargs."""
+    return obj._auto_config() if isinstance(obj, AutoConfig) else {}
+
+
+Getter = Callable[[object], object]
+
+
+def make_get(module_objects: Callable[[], dict], printable: str) -> Getter:
+    """The `get(identifier)` function of a module such as `keras.activations`: accepts None,
+    a name, a config dict, an instance or a callable."""
+
+    def get(identifier):
+        if identifier is None:
+            return None
+        if isinstance(identifier, (str, dict)):
+            return deserialize_keras_object(identifier, module_objects=module_objects(),
+                                            printable_module_name=printable)
+        if callable(identifier):
+            return identifier
+        raise ValueError(f"Could not interpret {printable} identifier: {identifier!r}.\n"
+                         f"hint: pass a name (e.g. one of "
+                         f"{sorted(module_objects())[:8]}), a config dict, an instance or a "
+                         f"function.")
+
+    return get
