@@ -79,8 +79,11 @@ def reset_uids() -> None:
 
 
 def clear_session() -> None:
-    """Resets the naming counters (rill keeps no global graph to clear)."""
+    """Resets the naming counters and the functional API's graph (`keras.Input`)."""
     reset_uids()
+    node = sys.modules.get("rill.keras.layers.node")
+    if node is not None:
+        node.reset_functional_graph()
 
 
 def name_scope(name):
@@ -211,8 +214,10 @@ def is_tensor(x) -> bool:
 
 
 def is_keras_tensor(x) -> bool:
-    """True for the symbolic tensors of the functional API (they carry `_keras_history`)."""
-    return hasattr(x, "_keras_history")
+    """True for the symbolic tensors of the functional API (`keras.Input` and what is
+    computed from it)."""
+    node = sys.modules.get("rill.keras.layers.node")
+    return node is not None and node.is_keras_tensor(x)
 
 
 def is_sparse(x) -> bool:

@@ -1,0 +1,81 @@
+"""`keras.layers`: every public layer, the functional API's `Input`, and
+`serialize`/`deserialize`/`get` for layer configs.
+
+>>> layer = keras.layers.deserialize(keras.layers.serialize(keras.layers.Dense(3)))
+>>> type(layer).__name__, layer.units
+('Dense', 3)
+"""
+
+from rill.keras.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from rill.keras.layers.base_layer import Layer
+from rill.keras.layers.core import Activation, Dense, Identity
+from rill.keras.layers.embedding import Embedding
+from rill.keras.layers.input_layer import Input, InputLayer, KerasTensor
+from rill.keras.layers.input_spec import InputSpec
+from rill.keras.layers.lambda_layer import Lambda
+from rill.keras.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
+from rill.keras.layers.normalization import BatchNormalization, LayerNormalization
+from rill.keras.layers.regularization import (
+    ActivityRegularization,
+    AlphaDropout,
+    Dropout,
+    GaussianDropout,
+    GaussianNoise,
+)
+from rill.keras.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
+from rill.keras.saving.serialization import (
+    deserialize_keras_object,
+    make_get,
+    serialize_keras_object,
+)
+
+_LAYERS = (Layer, InputLayer, Dense, Activation, Identity, Lambda, Flatten, Reshape, Permute,
+           RepeatVector, Dropout, AlphaDropout, GaussianNoise, GaussianDropout,
+           ActivityRegularization, BatchNormalization, LayerNormalization, Embedding,
+           Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum, Dot, ReLU,
+           LeakyReLU, PReLU, ELU, Softmax)
+
+
+def _module_objects() -> dict:
+    objects = {cls.__name__: cls for cls in _LAYERS}
+    objects["InputSpec"] = InputSpec
+    # tf.keras 2's layers that are models live in keras.models (loaded on demand)
+    import importlib
+    models = importlib.import_module("rill.keras.models")
+    for name in ("Model", "Sequential", "Functional"):
+        if hasattr(models, name):
+            objects[name] = getattr(models, name)
+    return objects
+
+
+def serialize(layer) -> dict:
+    """The layer's config in Keras 3's format (`module`, `class_name`, `config`)."""
+    return serialize_keras_object(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """The layer that `config` (from `serialize`, or tf.keras 2's `{"class_name", "config"}`)
+    describes; custom layers are found through `custom_objects` or registration."""
+    return deserialize_keras_object(config, custom_objects=custom_objects,
+                                    module_objects=_module_objects(),
+                                    printable_module_name="layer")
+
+
+get = make_get(_module_objects, "layer")
