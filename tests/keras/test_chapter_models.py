@@ -267,3 +267,36 @@ def test_the_same_loop_in_tf_function_matches_the_eager_loop():
 
     for a, b in zip(run(False), run(True)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_chapter_streaming_huber_metric_in_fit_sees_aligned_labels():
+    # Labels of shape (n,) against predictions (n, 1): the chapter's HuberMetric computes
+    # y_true - y_pred itself, so fit must hand it (n, 1) labels, or it would average an
+    # (n, n) matrix. Expected value computed with NumPy from predict() after training.
+    class HuberMetric(keras.metrics.Metric):
+        def __init__(self, threshold=1.0, **kwargs):
+            super().__init__(**kwargs)
+            self.threshold = threshold
+            self.total = self.add_weight("total", initializer="zeros")
+            self.count = self.add_weight("count", initializer="zeros")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            err = y_true - y_pred
+            small = tf.abs(err) < self.threshold
+            m = tf.where(small, tf.square(err) / 2,
+                         self.threshold * tf.abs(err) - self.threshold ** 2 / 2)
+            self.total.assign_add(tf.reduce_sum(m))
+            self.count.assign_add(tf.cast(tf.size(y_true), tf.float32))
+
+        def result(self):
+            return self.total / self.count
+
+    rng = np.random.RandomState(0)
+    X = rng.rand(64, 3).astype("float32")
+    y = X.sum(axis=1)
+    model = keras.Sequential([keras.layers.Dense(1)])
+    model.compile(loss="mse", optimizer=keras.optimizers.SGD(0.0), metrics=[HuberMetric(2.0)])
+    got = model.evaluate(X, y, verbose=0, return_dict=True)["huber_metric"]
+    err = y.reshape(-1, 1) - model.predict(X, verbose=0)
+    want = np.mean(np.where(np.abs(err) < 2, err ** 2 / 2, 2 * np.abs(err) - 2))
+    np.testing.assert_allclose(got, want, rtol=1e-5)

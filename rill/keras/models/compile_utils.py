@@ -284,6 +284,20 @@ class CompileLoss:
         return total
 
 
+def _match_rank_and_dtype(y_true, y_pred):
+    """Labels (n,) against predictions (n, k) become (n, 1), and float labels take the
+    predictions' dtype, before any metric sees them (as tf.keras 2 did): a user's metric
+    computing `y_true - y_pred` must never broadcast to (n, n)."""
+    if y_true is None or y_pred is None:
+        return y_true
+    y_true = tf.convert_to_tensor(y_true)
+    if y_true.shape.rank == 1 and y_pred.shape.rank == 2:
+        y_true = tf.expand_dims(y_true, -1)
+    if y_true.dtype.is_floating and y_pred.dtype.is_floating and y_true.dtype != y_pred.dtype:
+        y_true = tf.cast(y_true, y_pred.dtype)
+    return y_true
+
+
 class CompileMetrics:
     """The compiled metrics of every output, itself a metric: `result()` is a dict
     `{name: value}` (names prefixed with the output name when there are several outputs)."""
@@ -356,6 +370,7 @@ class CompileMetrics:
         outs = flat_outputs(y_pred)
         trues = match_targets(y_true, names, "y")
         weights = match_targets(sample_weight, names, "sample_weight")
+        trues = [_match_rank_and_dtype(t, p) for t, p in zip(trues, outs)]
         for i, metric, is_weighted in self._plan:
             if is_weighted:
                 metric.update_state(trues[i], outs[i], sample_weight=weights[i])
