@@ -107,6 +107,9 @@ class _EpochTimer:
 
 
 def _floor_epochs(step, X, y, epochs, batch_size=32, seed=42):
+    from rill._core import blas
+
+    blas.set_threads(1)  # the floor gets the thread count rill picks for these small products
     rng = np.random.RandomState(seed)
     times = []
     for _ in range(epochs):
