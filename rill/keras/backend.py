@@ -86,6 +86,30 @@ def clear_session() -> None:
         node.reset_functional_graph()
 
 
+def learning_phase() -> int:
+    """1 inside a layer call running in training mode, else 0 (tf.keras 2; Keras 3 passes
+    `training` to `call` instead)."""
+    from rill.keras.layers._call_context import ctx
+
+    return int(bool(ctx.training))
+
+
+def set_learning_phase(value) -> None:
+    """Deprecated (tf.keras 2): makes layer calls without a `training` argument, in this
+    thread, run in training (1) or inference (0) mode."""
+    import warnings
+
+    if value not in (0, 1, True, False):
+        raise ValueError(f"set_learning_phase: expected 0 or 1, got {value!r}.\n"
+                         f"hint: pass training=True or training=False to the model's call.")
+    warnings.warn("`tf.keras.backend.set_learning_phase` is deprecated. To update it, simply "
+                  "pass a True/False value to the `training` argument of the `__call__` "
+                  "method of your layer or model.", DeprecationWarning, stacklevel=2)
+    from rill.keras.layers._call_context import ctx
+
+    ctx.training = bool(value)
+
+
 def name_scope(name):
     """A context manager for names (names carry no meaning in rill)."""
     return contextlib.nullcontext(name)

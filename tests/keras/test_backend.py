@@ -223,3 +223,32 @@ def test_losses():
     p = np.exp(logits) / np.exp(logits).sum()
     close(K.categorical_crossentropy(tf.constant([[0.0, 1.0, 0.0]]), tf.constant(logits),
                                      from_logits=True), [-np.log(p[0, 1])])
+
+
+def test_learning_phase_follows_the_training_flag_of_the_enclosing_call():
+    import warnings
+
+    from rill import keras
+
+    seen = []
+
+    class Spy(keras.layers.Layer):
+        def call(self, x):
+            seen.append(keras.backend.learning_phase())
+            return x
+
+    spy = Spy()
+    spy(np.ones((1, 2), np.float32), training=True)
+    spy(np.ones((1, 2), np.float32))
+    assert seen == [1, 0] and keras.backend.learning_phase() == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        keras.backend.set_learning_phase(1)
+    try:
+        dropout = keras.layers.Dropout(0.5, seed=1)
+        out = dropout(np.ones((4, 100), np.float32)).numpy()
+        assert set(np.unique(out)) <= {0.0, 2.0} and (out == 0).any()
+    finally:
+        from rill.keras.layers._call_context import ctx
+
+        ctx.training = None
