@@ -2,7 +2,10 @@
 
 (a) `tf.function(lambda x: x ** 3)` called on a float32 scalar tensor;
 (b) 100 chained elementwise ops (x = x * 1.0001, x = x + 0.001 alternating) on a (1000,)
-    float32 tensor, eager and traced, beside the same chain in plain NumPy (the floor).
+    float32 tensor, eager and traced, beside the same chain in plain NumPy (the floor);
+(c) calls with arguments that are not tensors, as Keras makes them: `f(x, training=True)`,
+    a Python int (`f(x, 3)`), and a tf.Variable argument (`f(x, v)`), each a multiply of a
+    (2,) float32 tensor (before the fast key for such calls: about 8 us each).
 
     python benchmarks/function_overhead.py
 """
@@ -33,7 +36,12 @@ def main():
     assert float(fcube(s)) == 8.0
     ref = chain(v1000.astype(np.float64))
     assert np.allclose(fchain(v).numpy(), ref, rtol=1e-4)
+    ftrain = tf.function(lambda x, training=False: x * 2.0 if training else x * 3.0)
+    fint = tf.function(lambda x, n: x * n)
+    x2, v2 = tf.constant([1.0, 2.0]), tf.Variable([1.0, 2.0])
+    x2_np = x2.numpy()
     rows = []
+    floor_mul = per_call_us(lambda: x2_np * 2.0)
     floor_cube = per_call_us(lambda: s_np ** 3)
     floor_chain = per_call_us(lambda: chain(v1000))
     for case, mode, fn, floor in [
@@ -41,6 +49,9 @@ def main():
         ("cube_scalar", "function", lambda: fcube(s), floor_cube),
         ("chain100", "eager", lambda: chain(v), floor_chain),
         ("chain100", "function", lambda: fchain(v), floor_chain),
+        ("training_kwarg", "function", lambda: ftrain(x2, training=True), floor_mul),
+        ("python_int_arg", "function", lambda: fint(x2, 3), floor_mul),
+        ("variable_arg", "function", lambda: fint(x2, v2), floor_mul),
     ]:
         t = per_call_us(fn)
         ref_tf = anchor("W7", case, "tensorflow", mode)

@@ -246,7 +246,9 @@ _operators.install()
 # floating-point RuntimeWarnings raised inside rill's own modules (user code is unaffected).
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"rill\.")
 
-__version__ = "0.1.0"
+from rill import version  # noqa: E402 - tf.version
+
+__version__ = version.VERSION  # the TensorFlow API level; rill.version.RILL_VERSION is rill's
 newaxis = None
 
 
@@ -257,4 +259,36 @@ def __getattr__(name: str):
         import importlib
 
         return importlib.import_module("rill.keras")
+    if name == "train":  # tf.train: checkpoints (loaded on first use, like keras)
+        import importlib
+
+        return importlib.import_module("rill.train")
+    if name in ("data", "io"):  # tf.data, tf.io: input pipelines and files (first use)
+        import importlib
+
+        return importlib.import_module(f"rill.{name}")
+    if name == "image":  # tf.image: resizing, crops, flips, color (loaded on first use)
+        import importlib
+
+        return importlib.import_module("rill.image")
+    if name in _DATA_STRUCTURES:  # tf.sparse, tf.ragged, tf.strings, ... (first use)
+        import importlib
+
+        module, attr = _DATA_STRUCTURES[name]
+        value = importlib.import_module(module)
+        value = getattr(value, attr) if attr else value
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'rill' has no attribute {name!r}")
+
+
+# -- other data structures (sparse, ragged and string tensors, sets, queues): lazy ---------
+_DATA_STRUCTURES = {
+    "sparse": ("rill.sparse", None), "ragged": ("rill.ragged", None),
+    "strings": ("rill.strings", None), "sets": ("rill.sets", None),
+    "queue": ("rill.queue", None),
+    "SparseTensor": ("rill.ops.sparse_ops", "SparseTensor"),
+    "SparseTensorSpec": ("rill.ops.sparse_ops", "SparseTensorSpec"),
+    "RaggedTensor": ("rill.ops.ragged.ragged_tensor", "RaggedTensor"),
+    "RaggedTensorSpec": ("rill.ops.ragged.ragged_tensor", "RaggedTensorSpec"),
+}

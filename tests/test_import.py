@@ -35,3 +35,15 @@ def test_bfloat16_array_made_outside_rill_is_recognised():
                    "x = tf.constant(np.ones(2, ml_dtypes.bfloat16))\n"
                    "assert x.dtype == tf.bfloat16\nassert tf.as_dtype(ml_dtypes.bfloat16) == "
                    "tf.bfloat16")
+
+
+def test_version_reports_the_tensorflow_api_level():
+    import importlib.metadata
+
+    from packaging import version
+
+    import rill as tf
+    assert tf.__version__ == tf.version.VERSION
+    assert tf.__version__ >= "2.0"  # the checks TensorFlow code writes
+    assert version.parse(tf.__version__) >= version.parse("2.8.0")
+    assert tf.version.RILL_VERSION == importlib.metadata.version("rill")

@@ -9,10 +9,12 @@ from __future__ import annotations
 import numpy as np
 
 from rill._core import dtypes as _dtypes
+from rill._core.composite import CompositeTensor, CompositeTensorError
 from rill._core.errors import InvalidArgumentError
 from rill._core.tensor import EagerTensor, Tensor, wrap
 
 _F32 = np.dtype(np.float32)
+_new = object.__new__
 _I32 = np.dtype(np.int32)
 _INT32_MIN, _INT32_MAX = -(2 ** 31), 2 ** 31 - 1
 _INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1
@@ -51,8 +53,13 @@ def _python_array(value) -> np.ndarray:
         raise _out_of_range(value)
     if isinstance(value, (str, bytes)):
         return np.array(_to_bytes(value), dtype=object)
+    if value is None:
+        raise _unsupported(value)
     arr = _np_array(value)
     kind = arr.dtype.kind
+    if kind not in "bO" and _first_leaf_is_bool(value):
+        # TensorFlow takes the dtype from the first element: bool, then numbers are refused
+        raise _mixed(value, "it starts with a bool and also holds numbers")
     if kind == "f":
         if arr.dtype == np.float64 and not _has_numpy_leaf(value, np.float64):
             arr = arr.astype(_F32)
@@ -71,6 +78,10 @@ def _python_array(value) -> np.ndarray:
         flat = arr.reshape(-1)
         if flat.size and all(isinstance(x, (str, bytes)) for x in flat):
             return _string_array(arr)
+        if any(x is None for x in flat):
+            if all(x is None for x in flat):
+                raise _unsupported(None)
+            raise _mixed(value, "it holds None among its values")
         if any(isinstance(x, int) for x in flat):
             raise _out_of_range(value)
         raise ValueError(f"Attempt to convert a value ({value!r}) with an unsupported type "
@@ -86,6 +97,28 @@ def _np_array(value) -> np.ndarray:
         raise ValueError(f"Can't convert non-rectangular Python sequence to Tensor: "
                          f"{value!r}.\nhint: every row must have the same length; use "
                          f"tf.ragged.constant for ragged data.") from exc
+
+
+def _unsupported(value) -> ValueError:
+    return ValueError(f"Attempt to convert a value ({value!r}) with an unsupported type "
+                      f"({type(value)}) to a Tensor.\nhint: tensors hold numbers, bools or "
+                      f"strings; use a placeholder value (e.g. 0 or float('nan')) where data "
+                      f"is missing.")
+
+
+def _mixed(value, why: str) -> ValueError:
+    text = repr(value)
+    text = text if len(text) <= 80 else text[:77] + "..."
+    return ValueError(f"Can't convert Python sequence with mixed types to Tensor.\n"
+                      f"{text} cannot be one tensor: {why}.\nhint: give every element one "
+                      f"type (write missing values as float('nan') or 0, bools as 0/1 or "
+                      f"True/False throughout).")
+
+
+def _first_leaf_is_bool(value) -> bool:
+    while isinstance(value, (list, tuple)) and value:
+        value = value[0]
+    return isinstance(value, (bool, np.bool_))
 
 
 def _out_of_range(value) -> ValueError:
@@ -129,6 +162,8 @@ def _cast_python(value, dtype: _dtypes.DType):
         return npd.type(value)
     src = _np_array(value)
     kind = src.dtype.kind
+    if kind == "O" and any(x is None for x in src.reshape(-1)):
+        raise _mixed(value, "it holds None among its values")
     if kind not in _ALLOWED.get(dtype._kind, "") and src.size:
         raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}.\n"
                         f"hint: pass {dtype.name} data, or tf.cast a tensor (it truncates "
@@ -150,11 +185,11 @@ def constant(value, dtype=None, shape=None, name=None) -> EagerTensor:
     tf.float32
     """
     if dtype is None and shape is None and type(value) is list and value \
-            and type(value[0]) is float:
+            and type(value[0]) is float and None not in value:  # NumPy makes None a NaN
         try:
-            arr = np.array(value, _F32)
-            if arr.dtype is _F32:
-                return wrap(arr)
+            t = _new(EagerTensor)
+            t._value = np.array(value, _F32)
+            return t
         except (ValueError, TypeError):
             pass
     if dtype is not None:
@@ -192,6 +227,15 @@ def constant(value, dtype=None, shape=None, name=None) -> EagerTensor:
 
 def _native(arr: np.ndarray) -> np.ndarray:
     if arr.dtype.kind in "US":
+        return _string_array(arr)
+    if arr.dtype.kind == "O":
+        for x in arr.reshape(-1):
+            if not isinstance(x, (str, bytes, np.str_, np.bytes_)):
+                raise ValueError(
+                    f"Failed to convert a NumPy array to a Tensor (Unsupported object type "
+                    f"{type(x).__name__}).\nA NumPy array of dtype object becomes a tensor "
+                    f"only when it holds strings.\nhint: convert it to a numeric array first "
+                    f"(np.asarray(a, dtype=np.float32)); ragged rows need tf.ragged.constant.")
         return _string_array(arr)
     if not arr.dtype.isnative:
         return arr.astype(arr.dtype.newbyteorder("="))
@@ -237,6 +281,8 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, preferred_d
         return t
     if hasattr(value, "_as_tensor"):  # IndexedSlices and other tensor-likes
         return convert_to_tensor(value._as_tensor(), dtype=dtype)
+    if isinstance(value, CompositeTensor):  # RaggedTensor, SparseTensor: ops dispatch on it
+        raise CompositeTensorError(value)
     hint = dtype_hint or preferred_dtype
     if dtype is None and hint is not None:
         try:
@@ -253,10 +299,10 @@ def scalar_like(value, like: np.ndarray, op_name: str, arg: str):
     if kind in "iu":
         if isinstance(value, float):  # even 2.0: TensorFlow never mixes float and int
             name = _dtypes.from_numpy(npd).name
-            raise InvalidArgumentError(
-                None, op_name,
-                f"{op_name}: the Python float {value!r} (argument {arg}) cannot be used with a "
-                f"{name} tensor (expected to be a {name} tensor but is a float tensor).\n"
+            raise TypeError(
+                f"Cannot convert {value!r} to EagerTensor of dtype {name}\n{op_name}: the "
+                f"Python float {value!r} (argument {arg}) cannot be used with a {name} tensor; "
+                f"TensorFlow never converts floats to integers implicitly.\n"
                 f"hint: cast the tensor first, e.g. tf.cast(x, tf.float32), or pass an int.")
         if isinstance(value, complex):
             raise TypeError(f"{op_name}: cannot convert complex {value!r} to "

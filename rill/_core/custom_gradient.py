@@ -22,9 +22,8 @@ from rill._core.op import REGISTRY, OpDef, execute, record
 from rill._core.tape import GradientTape, VariableWatcher, differentiable, zeros_like
 from rill._core.tensor import EagerTensor, Tensor
 
-_tapes = _context.tapes
-_graphs = _context.graphs
-_hooks = _context.op_hooks
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 _new = object.__new__
 # tf.function's AutoGraph leaves functions with this mark as they are (library code)
 _DO_NOT_CONVERT = "__rill_do_not_convert__"
@@ -65,12 +64,12 @@ def _fresh(t):
         out = _new(EagerTensor)
         out._value = t._value
         return out
-    saved = _tapes[:]
-    _tapes.clear()
+    saved = _state.tapes[:]
+    _state.tapes.clear()
     try:
         return execute(REGISTRY["Identity"], (t,))
     finally:
-        _tapes[:] = saved
+        _state.tapes[:] = saved
 
 
 def _as_input(x):
@@ -129,23 +128,23 @@ def _call(f, args: tuple, kwargs: dict):
                              f"gradients, but returned {len(flat_grads)} instead.")
         return tuple(flat_grads) + tuple(variable_grads)
 
-    if _graphs and _graph_identity is not None:
+    if _state.graphs and _graph_identity is not None:
         outputs = _in_graph(flat_result, inputs, variables, actual_grad_fn, name)
     else:
         outputs = tuple(_fresh(t) if isinstance(t, Tensor) else t for t in flat_result)
     tensors_out = tuple(o for o in outputs if isinstance(o, Tensor))
 
-    for tape in _tapes:  # variables read while the tapes were paused (recompute_grad)
+    for tape in _state.tapes:  # variables read while the tapes were paused (recompute_grad)
         for v in variables:
             if id(v) not in tape._ids:
                 tape._variable_accessed(v)
-    if tensors_out and (_tapes or _hooks):
+    if tensors_out and (_state.tapes or _state.op_hooks):
         attrs = {"grad_fn": actual_grad_fn, "name": name,
                  "specs": [(o.shape, o.dtype) for o in tensors_out]}
-        if _tapes:
+        if _active and _state.tapes:
             record(CUSTOM_GRADIENT, inputs, attrs, tensors_out)
-        if _hooks and not _graphs:
-            for hook in tuple(_hooks):
+        if _state.op_hooks and not (_active and _state.graphs):
+            for hook in tuple(_state.op_hooks):
                 hook(CUSTOM_GRADIENT, inputs, attrs, tensors_out)
     return nest.pack_sequence_as(result, list(outputs))
 
@@ -154,10 +153,10 @@ def _in_graph(flat_result: list, inputs: tuple, variables: list, grad_fn, name: 
     """The results while a graph is traced: outputs of one `CustomGradientIdentity` op that
     carries `grad_fn` in the graph (for tapes outside the function, which record the graph's
     ops as it runs). Tapes are paused: they record the `CustomGradient` op instead."""
-    saved = _tapes[:]
-    _tapes.clear()
+    saved = _state.tapes[:]
+    _state.tapes.clear()
     try:
-        graph = _graphs[-1]
+        graph = _state.graphs[-1]
         results = [t for t in flat_result if isinstance(t, Tensor)]
         n_args = len(inputs) - len(variables)
         grad_inputs = [x if isinstance(x, Tensor) and differentiable(x) else None
@@ -166,7 +165,7 @@ def _in_graph(flat_result: list, inputs: tuple, variables: list, grad_fn, name: 
         dy_specs = [(t.shape, t.dtype) for t in results]
         outs = iter(_graph_identity(results, grad_inputs, grad_fn, dy_specs, name))
     finally:
-        _tapes[:] = saved
+        _state.tapes[:] = saved
     return tuple(next(outs) if isinstance(t, Tensor) else t for t in flat_result)
 
 
@@ -205,11 +204,11 @@ class _Paused:
     """Suspends every tape and accumulator, keeping only variable watchers."""
 
     def __enter__(self):
-        self.saved = _tapes[:]
-        _tapes[:] = [t for t in self.saved if isinstance(t, VariableWatcher)]
+        self.saved = _state.tapes[:]
+        _state.tapes[:] = [t for t in self.saved if isinstance(t, VariableWatcher)]
 
     def __exit__(self, *exc):
-        _tapes[:] = self.saved
+        _state.tapes[:] = self.saved
 
 
 def recompute_grad(f):

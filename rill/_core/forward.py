@@ -18,7 +18,7 @@ from __future__ import annotations
 from rill._core import context as _context
 from rill._core import nest
 from rill._core.convert import convert_to_tensor
-from rill._core.op import MISSING_GRADIENT, backward_reach
+from rill._core.op import MISSING_GRADIENT
 from rill._core.tape import (
     GradientTape,
     UnconnectedGradients,
@@ -27,7 +27,8 @@ from rill._core.tape import (
     zeros_like,
 )
 
-_tapes = _context.tapes
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 _PASS_THROUGH = frozenset(("ReadVariableOp", "Identity"))
 _own_add = set.add
 
@@ -121,15 +122,16 @@ class ForwardAccumulator:
     def __enter__(self) -> ForwardAccumulator:
         if self._recording:
             raise ValueError("Accumulator is already recording.")
-        _tapes.append(self)
+        _state.tapes.append(self)
         self._recording = True
         return self
 
     def __exit__(self, *exc) -> None:
         if self._recording:
-            for i in range(len(_tapes) - 1, -1, -1):
-                if _tapes[i] is self:
-                    del _tapes[i]
+            tapes = _state.tapes
+            for i in range(len(tapes) - 1, -1, -1):
+                if tapes[i] is self:
+                    del tapes[i]
                     break
             self._recording = False
 
@@ -138,7 +140,7 @@ class ForwardAccumulator:
             return
         # accumulators entered later (inner) go first, so that this one differentiates
         # their tangent computations: outer.jvp(inner.jvp(y)) is a second derivative
-        for other in reversed(_tapes):
+        for other in reversed(_state.tapes):
             if other is self:
                 break
             if isinstance(other, ForwardAccumulator) and not other._busy and \
@@ -210,11 +212,11 @@ def _jvp(rec, tin: list) -> list:
     tape = GradientTape(watch_accessed_variables=False)
     with tape:
         tape.watch(cotangents)
-        backward_reach.append({id(x) for x, t in zip(rec.inputs, tin) if t is not None})
+        _state.backward_reach.append({id(x) for x, t in zip(rec.inputs, tin) if t is not None})
         try:
             in_grads = rec.opdef.grad(rec, *us)
         finally:
-            backward_reach.pop()
+            _state.backward_reach.pop()
         if type(in_grads) is not tuple and type(in_grads) is not list:
             in_grads = (in_grads,)
         targets, weights = [], []

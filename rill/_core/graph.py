@@ -20,7 +20,8 @@ from rill._core.op import REGISTRY, OpDef, record
 from rill._core.tensor import EagerTensor, Tensor
 from rill._core.tensor_shape import TensorShape, as_shape
 
-_tapes = _context.tapes
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 
 
 class GraphTensor(Tensor):
@@ -62,10 +63,12 @@ class GraphTensor(Tensor):
         self._shape = self._shape.merge_with(as_shape(shape))
 
     def numpy(self):
-        raise NotImplementedError(
-            f"Cannot call .numpy() on the symbolic tensor {self.name}: it has no value while "
-            f"a tf.function is being traced.\nhint: compute with rill ops inside the function, "
-            f"or use tf.py_function for code that needs NumPy values.")
+        # AttributeError, as TensorFlow's symbolic tensors have no `numpy` (code catches it)
+        raise AttributeError(
+            f"'SymbolicTensor' object has no attribute 'numpy'\nThe symbolic tensor "
+            f"{self.name} has no value while a tf.function is being traced.\nhint: compute "
+            f"with rill ops inside the function, or use tf.py_function for code that needs "
+            f"NumPy values.")
 
     def __array__(self, dtype=None, copy=None):
         raise NotImplementedError(
@@ -75,10 +78,18 @@ class GraphTensor(Tensor):
 
     def __bool__(self):
         from rill._core.errors import OperatorNotAllowedInGraphError
+        note = _autograph_note(self.op.graph)
+        if note is None:
+            why = ("hint: let autograph convert the `if`/`while` (tf.function does by "
+                   "default), or use tf.cond / tf.while_loop.")
+        else:
+            why = (f"autograph did not convert this function ({note}), so its Python `if`, "
+                   f"`while` and `and`/`or` cannot take a tensor condition.\nhint: use "
+                   f"tf.cond / tf.while_loop / tf.where here, or let autograph convert the "
+                   f"function (a `def` in a file, and tf.function's autograph=True).")
         raise OperatorNotAllowedInGraphError(
-            f"Using the symbolic tensor {self.name} as a Python bool is not allowed while "
-            f"tracing.\nhint: let autograph convert the `if`/`while` (tf.function does by "
-            f"default), or use tf.cond / tf.while_loop.")
+            f"Using a symbolic `tf.Tensor` as a Python `bool` is not allowed.\nThe symbolic "
+            f"tensor {self.name} has no value while tf.function traces.\n{why}")
 
     def __len__(self):
         d = self._shape[0] if self._shape.rank else None
@@ -88,13 +99,14 @@ class GraphTensor(Tensor):
         return d
 
     def __iter__(self):
-        d = self._shape[0] if self._shape.rank else None
-        if d is None:
-            raise TypeError(f"Cannot iterate over the symbolic tensor {self.name} of unknown "
-                            f"first dimension.\nhint: use tf.range(tf.shape(x)[0]) or "
-                            f"tf.unstack with a known size.")
-        for i in range(d):
-            yield self[i]
+        from rill._core.errors import OperatorNotAllowedInGraphError
+        raise OperatorNotAllowedInGraphError(
+            f"Iterating over a symbolic `tf.Tensor` is not allowed.\nThe symbolic tensor "
+            f"{self.name} (shape {self._shape}) has no values while tf.function traces; "
+            f"autograph converts `for` statements over tensors, but not comprehensions, "
+            f"unpacking (`a, b = x`) or code it does not convert (autograph=False).\nhint: "
+            f"write a `for` loop with autograph on, or use tf.unstack(x) (known size), "
+            f"tf.map_fn, or `for i in tf.range(tf.shape(x)[0])`.")
 
     def __repr__(self) -> str:
         return f"<tf.Tensor '{self.name}' shape={self._shape} dtype={self._dtype.name}>"
@@ -220,6 +232,7 @@ class Graph:
             v = value._value
             op = self.add_operation(CONST, (), {"value": v}, [(v.shape, v.dtype)], "Const")
         else:  # a tensor of an enclosing graph (e.g. a cond branch reading outer values)
+            check_in_scope(self, value)
             op = self.add_operation(PLACEHOLDER, (), {"outer": value},
                                     [(value.shape, value.dtype)], "Placeholder")
         self._captures[key] = op.outputs[0]
@@ -236,16 +249,20 @@ class Graph:
         try:
             specs = opdef.rule(*ins, **attrs)
         except (ValueError, TypeError) as exc:
+            # TensorFlow's first line first (users search for it), then where, then the rest
             from rill._core.errors import InvalidArgumentError
-            raise InvalidArgumentError(
-                None, opdef.name,
-                f"{opdef.public_name} (op {opdef.name}) cannot be traced with inputs "
-                f"[{', '.join(f'{x.shape} {x.dtype.name}' for x in ins)}]: {exc}") from exc
+            first, _, rest = str(exc).partition("\n")
+            text = (f"{first}\n{opdef.public_name} (op {opdef.name}) cannot be traced with "
+                    f"inputs [{', '.join(f'{x.shape} {x.dtype.name}' for x in ins)}]"
+                    + (f"\n{rest}" if rest else ""))
+            if isinstance(exc, TypeError):
+                raise TypeError(text) from exc
+            raise InvalidArgumentError(None, opdef.name, text) from exc
         if opdef.num_outputs == 1:
             specs = [specs]
         op = self.add_operation(opdef, ins, attrs, specs, name)
         outputs = op.outputs
-        if _tapes:
+        if _active and _state.tapes:
             record(opdef, ins, attrs, outputs)
         return outputs[0] if opdef.num_outputs == 1 else outputs
 
@@ -255,7 +272,7 @@ class Graph:
         op = self.add_operation(REGISTRY["ReadVariableOp"], (), {"var": var},
                                 [(var.shape, var.dtype)])
         t = op.outputs[0]
-        if _tapes:
+        if _active and _state.tapes:
             var._record_read(t)
         return t
 
@@ -322,11 +339,11 @@ class Graph:
     @contextlib.contextmanager
     def as_default(self):
         """Makes ops build nodes of this graph inside the `with` block."""
-        _context.graphs.append(self)
+        _state.graphs.append(self)
         try:
             yield self
         finally:
-            _context.graphs.remove(self)
+            _state.graphs.remove(self)
 
     def as_text(self) -> str:
         """A readable listing, one line per operation: `outputs = Type(inputs)  # spec`."""
@@ -350,6 +367,40 @@ class Graph:
 
     def __repr__(self) -> str:
         return f"<rill Graph {self.name!r} with {len(self.operations)} operations>"
+
+
+def _autograph_note(graph):
+    while graph is not None:
+        note = getattr(graph, "autograph_note", None)
+        if note is not None:
+            return note
+        graph = getattr(graph, "outer", None)
+    return None
+
+
+def check_in_scope(graph, value) -> None:
+    """A graph reads tensors of the graphs that enclose it, never of graphs that ended
+    (a loop body or a branch whose tensor was kept in a Python variable)."""
+    home = getattr(getattr(value, "op", None), "graph", None)
+    if home is None or getattr(home, "open_for_ops", False):
+        return
+    g = graph
+    while g is not None:
+        if g is home:
+            return
+        g = g.outer
+    loop = "_body" in home.name or "_cond" in home.name
+    why = (f"it was computed inside the loop {home.name!r} (a `for`/`while` over a tensor "
+           f"runs as one graph op), e.g. appended to a Python list there; values leave a "
+           f"loop only as its loop variables.\nhint: collect per-iteration values in a "
+           f"tf.TensorArray: `ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True)`, "
+           f"`ta = ta.write(i, value)` in the loop, then `ta.stack()`." if loop else
+           f"it belongs to the graph {home.name!r}, which does not enclose this one (a branch "
+           f"of tf.cond, or another tf.function).\nhint: return the value from that "
+           f"branch or function instead of keeping it in a Python variable.")
+    raise ValueError(f"{value!r} is out of scope and cannot be used here. Use return values, "
+                     f"explicit Python locals or TensorFlow collections to access it.\n"
+                     f"{value.name} cannot be used in graph {graph.name!r}: {why}")
 
 
 def _tensor_text(t: GraphTensor) -> str:
@@ -386,7 +437,7 @@ def _value_text(v) -> str:
 def init_scope():
     """Leaves every graph being traced (and pauses tapes) inside the block: code there runs
     eagerly, once, as `tf.init_scope` does (used to create and initialize variables)."""
-    graphs, tapes = _context.graphs, _context.tapes
+    graphs, tapes = _state.graphs, _state.tapes
     saved_graphs, saved_tapes = graphs[:], tapes[:]
     graphs.clear()
     tapes.clear()

@@ -22,14 +22,9 @@ import numpy as np
 
 from rill._core import context as _context
 from rill._core.errors import InvalidArgumentError
-from rill._core.op import backward_reach
 
-explaining = False
-checking = False
-frames: list = []  # one BackwardFrame per running backward pass, while checking numerics
-
-_hooks = _context.op_hooks
-_tapes = _context.tapes
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 _RILL_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 WHERE_OPS = ("SelectV2", "Select")
 
@@ -68,11 +63,11 @@ def warn(message: str) -> None:
 
 def _locate(opdef, inputs, attrs, outputs) -> None:
     """Op hook: remembers where each op recorded on a GradientTape was run."""
-    if not outputs or not _tapes:
+    if not outputs or not (_active and _state.tapes):
         return
     key = id(outputs[0])
     loc = None
-    for tape in _tapes:
+    for tape in _state.tapes:
         locs = getattr(tape, "_locs", None)
         if locs is not None and key in tape._ids:
             if loc is None:
@@ -108,21 +103,22 @@ _SENTINEL = _Sentinel()
 
 
 def _sync() -> None:
-    want_locate = explaining or checking
-    if want_locate and _locate not in _hooks:
-        _hooks.insert(0, _locate)
-    elif not want_locate and _locate in _hooks:
-        _hooks.remove(_locate)
-    if checking and _check not in _hooks:
-        _hooks.append(_check)
-    elif not checking and _check in _hooks:
-        _hooks.remove(_check)
-    if checking and not any(t is _SENTINEL for t in _tapes):
-        _tapes.insert(0, _SENTINEL)
+    checking = _state.checking
+    want_locate = _state.explaining or checking
+    if want_locate and _locate not in _state.op_hooks:
+        _state.op_hooks.insert(0, _locate)
+    elif not want_locate and _locate in _state.op_hooks:
+        _state.op_hooks.remove(_locate)
+    if checking and _check not in _state.op_hooks:
+        _state.op_hooks.append(_check)
+    elif not checking and _check in _state.op_hooks:
+        _state.op_hooks.remove(_check)
+    if checking and not any(t is _SENTINEL for t in _state.tapes):
+        _state.tapes.insert(0, _SENTINEL)
     elif not checking:
-        for i in range(len(_tapes) - 1, -1, -1):
-            if _tapes[i] is _SENTINEL:
-                del _tapes[i]
+        for i in range(len(_state.tapes) - 1, -1, -1):
+            if _state.tapes[i] is _SENTINEL:
+                del _state.tapes[i]
 
 
 # -- explain_gradients ----------------------------------------------------------------------
@@ -141,21 +137,19 @@ class explain_gradients:  # noqa: N801 - used like a function, as a switch
     """
 
     def __init__(self, enable: bool = True):
-        global explaining
-        self._previous = explaining
-        explaining = bool(enable)
+        self._previous = _state.explaining
+        _state.explaining = bool(enable)
         _sync()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc) -> None:
-        global explaining
-        explaining = self._previous
+        _state.explaining = self._previous
         _sync()
 
     def __bool__(self) -> bool:
-        return explaining
+        return _state.explaining
 
 
 def _describe(s, i: int, n: int) -> str:
@@ -335,6 +329,7 @@ def _nonfinite_error(opdef, inputs, outputs, index: int, v: np.ndarray) -> Inval
         if xv is not None:
             lines.append(f"  input {j}: shape {np.shape(xv)} dtype {np.asarray(xv).dtype}")
     user = user_location()
+    frames, backward_reach = _state.numerics_frames, _state.backward_reach
     frame = frames[-1] if frames else None
     hint = None
     if backward_reach and frame is not None and frame.rec is not None:
@@ -406,17 +401,16 @@ def enable_check_numerics(stack_height_limit: int = 30, path_length_limit: int =
     InvalidArgumentError: ... Detected Infinity or NaN in output 0 of ... op "Log" ...
     >>> tf.debugging.disable_check_numerics()
     """
-    global checking
-    checking = True
+    _state.checking = True
     _sync()
 
 
 def disable_check_numerics() -> None:
     """Turns `enable_check_numerics` off."""
-    global checking
-    checking = False
+    _state.checking = False
     _sync()
 
 
 if os.environ.get("RILL_EXPLAIN_GRADIENTS", "") not in ("", "0"):
+    _context.explain_default = True  # threads started later explain too
     explain_gradients(True)

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from rill._core import context as _context
 from rill._core.errors import InvalidArgumentError, OpError
 from rill._core.tensor import EagerTensor
 
 _new = object.__new__
-_tapes = _context.tapes
-_graphs = _context.graphs
-_hooks = _context.op_hooks
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 
 
 class _MissingGradient:
@@ -103,12 +104,11 @@ class OpRecord:
     def needs_grad(self, i: int) -> bool:
         """Whether the running backward pass wants the gradient of input `i` (lets a
         gradient function skip work for constant inputs, e.g. the exponent of `x ** 2`)."""
+        backward_reach = _state.backward_reach
         reach = backward_reach[-1] if backward_reach else None
         return reach is None or id(self.inputs[i]) in reach
 
 
-# ids of the tensors that depend on a source, one set per running backward pass
-backward_reach: list = []
 _EMPTY: dict = {}
 
 
@@ -117,8 +117,12 @@ def execute(opdef: OpDef, inputs: tuple, attrs: dict = _EMPTY):
 
     Returns one tensor, or a tuple of tensors when the op has several outputs.
     """
-    if _graphs:
-        return _graphs[-1].create_op(opdef, inputs, attrs)
+    if _active:  # one thread-local lookup for the three lists
+        graphs, tapes, hooks = _state.lists
+        if graphs:
+            return graphs[-1].create_op(opdef, inputs, attrs)
+    else:
+        tapes = hooks = None
     try:
         if len(inputs) == 2:  # the common case, without a comprehension
             a, b = inputs
@@ -135,7 +139,11 @@ def execute(opdef: OpDef, inputs: tuple, attrs: dict = _EMPTY):
     except OpError:
         raise
     except Exception as exc:  # kernels raise NumPy's errors; users get TensorFlow's types
-        raise kernel_error(opdef, inputs, attrs, exc) from exc
+        if not isinstance(exc, FP_WARNINGS):
+            raise kernel_error(opdef, inputs, attrs, exc) from exc
+        # a warning made an error: kernels with effects (control flow) run their graphs
+        # quietly, others fail before any effect, so running again is safe
+        out = _quiet_rerun(opdef, vals, inputs, attrs)
     if opdef.num_outputs == 1:
         result = _new(EagerTensor)
         result._value = out
@@ -143,12 +151,54 @@ def execute(opdef: OpDef, inputs: tuple, attrs: dict = _EMPTY):
     else:
         outputs = tuple(_wrap_out(o) for o in out)
         result = outputs
-    if _tapes:
-        record(opdef, inputs, attrs, outputs)
-    if _hooks:
-        for hook in tuple(_hooks):
+    if tapes:
+        record(opdef, inputs, attrs, outputs, tapes)
+    if hooks:
+        for hook in tuple(hooks):
             hook(opdef, inputs, attrs, outputs)
     return result
+
+
+# NumPy warns (RuntimeWarning) where TensorFlow's kernels return inf and nan silently; under
+# `-W error` the warning is an exception. `quiet` runs a kernel with NumPy's floating-point
+# errors ignored (set through NumPy 2's context variable: about 0.2 us, np.errstate takes
+# 1 us), and `execute` reruns a kernel quietly when such a warning was raised, which costs
+# nothing when none is.
+FP_WARNINGS = (RuntimeWarning, FloatingPointError)
+try:
+    from numpy._core._multiarray_umath import _extobj_contextvar as _fp_var
+    with np.errstate(all="ignore"):
+        _FP_IGNORE = _fp_var.get()
+except ImportError:  # NumPy 1.x
+    _fp_var = None
+
+
+def quiet(fn: Callable) -> Callable:
+    """`fn` run with NumPy's floating-point warnings off (overflow to inf, 0/0, log(0)...),
+    whatever the warning filters: as TensorFlow's kernels, it returns inf and nan silently."""
+    if _fp_var is not None:
+        def run(*args, **kwargs):
+            token = _fp_var.set(_FP_IGNORE)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _fp_var.reset(token)
+    else:
+        def run(*args, **kwargs):
+            with np.errstate(all="ignore"):
+                return fn(*args, **kwargs)
+    run.__name__ = getattr(fn, "__name__", "kernel")
+    run.quiet_of = fn  # compiled graphs call fn itself inside one quiet region
+    return run
+
+
+def _quiet_rerun(opdef: OpDef, vals, inputs: tuple, attrs: dict):
+    try:
+        return quiet(opdef.kernel)(*vals, **attrs)
+    except OpError:
+        raise
+    except Exception as exc:
+        raise kernel_error(opdef, inputs, attrs, exc) from exc
 
 
 def _wrap_out(value):
@@ -157,10 +207,11 @@ def _wrap_out(value):
     return t
 
 
-def record(opdef: OpDef, inputs: tuple, attrs: dict, outputs: tuple) -> None:
-    """Records an executed op on every active tape that watches one of its inputs."""
+def record(opdef: OpDef, inputs: tuple, attrs: dict, outputs: tuple, tapes=None) -> None:
+    """Records an executed op on every active tape (of this thread, or `tapes`) that watches
+    one of its inputs."""
     rec = None
-    for tape in _tapes:
+    for tape in _state.tapes if tapes is None else tapes:
         ids = tape._ids
         for x in inputs:
             if id(x) in ids:
@@ -176,6 +227,8 @@ def record(opdef: OpDef, inputs: tuple, attrs: dict, outputs: tuple) -> None:
 
 def kernel_error(opdef: OpDef, inputs: tuple, attrs: dict, exc: Exception) -> OpError:
     """Turns a NumPy exception raised inside a kernel into an InvalidArgumentError."""
+    if isinstance(exc, ValueError) and "could not be broadcast" in str(exc):
+        return _broadcast_error(opdef, inputs)
     shapes = ", ".join(f"{tuple(x._value.shape)} {x.dtype.name}" for x in inputs
                        if isinstance(x, EagerTensor))
     attr_text = f" with {attrs}" if attrs else ""
@@ -184,6 +237,29 @@ def kernel_error(opdef: OpDef, inputs: tuple, attrs: dict, exc: Exception) -> Op
         f"{opdef.public_name} (op {opdef.name}) failed on inputs [{shapes}]{attr_text}: "
         f"{type(exc).__name__}: {exc} [Op:{opdef.name}]\n"
         f"hint: check the shapes and values of the arguments of {opdef.public_name}.")
+
+
+def _broadcast_error(opdef: OpDef, inputs: tuple) -> OpError:
+    """TensorFlow's message for operands that do not broadcast, naming the first pair."""
+    shapes = [tuple(np.shape(x._value)) for x in inputs if isinstance(x, EagerTensor)]
+    a, b = shapes[0], shapes[-1]
+    for i in range(len(shapes)):
+        for j in range(i + 1, len(shapes)):
+            try:
+                np.broadcast_shapes(shapes[i], shapes[j])
+            except ValueError:
+                a, b = shapes[i], shapes[j]
+                break
+        else:
+            continue
+        break
+    text = lambda s: "[" + ",".join(map(str, s)) + "]"  # noqa: E731
+    return InvalidArgumentError(
+        None, opdef.name,
+        f"Incompatible shapes: {text(a)} vs. {text(b)} [Op:{opdef.name}]\n"
+        f"{opdef.public_name}: shapes {a} and {b} cannot be broadcast together.\n"
+        f"hint: broadcasting matches dimensions from the last one, and each pair must be equal "
+        f"or 1: reshape one side or add an axis (tf.expand_dims, x[:, None]).")
 
 
 def _open_graph(inputs: tuple):

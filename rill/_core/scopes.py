@@ -19,17 +19,18 @@ import numpy as np
 
 from rill._core import context as _context
 
-_graphs = _context.graphs
-_eager_stack = [""]  # the eager name scope (one element, replaced in place)
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 
 
 def _current() -> str:
-    return _graphs[-1]._name_stack if _graphs else _eager_stack[0]
+    graphs = _state.graphs
+    return graphs[-1]._name_stack if graphs else _state.name_scope
 
 
 def _set(graph, value: str) -> None:
     if graph is None:
-        _eager_stack[0] = value
+        _state.name_scope = value
     else:
         graph._name_stack = value
 
@@ -78,7 +79,7 @@ class name_scope:  # noqa: N801 - TensorFlow's name
         return self._name
 
     def __enter__(self) -> str:
-        graph = _graphs[-1] if _graphs else None
+        graph = _state.graphs[-1] if _state.graphs else None
         old = _current()
         name = self._name
         if not name:
@@ -107,7 +108,7 @@ def inside_function() -> bool:
     >>> tf.inside_function()
     False
     """
-    return bool(_graphs)
+    return bool(_state.graphs)
 
 
 # -- devices -------------------------------------------------------------------------------

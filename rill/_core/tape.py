@@ -23,12 +23,12 @@ import numpy as np
 from rill._core import context as _context
 from rill._core import nest
 from rill._core import numerics as _numerics
-from rill._core.op import MISSING_GRADIENT, REGISTRY, backward_reach, execute
+from rill._core.op import MISSING_GRADIENT, REGISTRY, execute
 from rill._core.tensor import EagerTensor, Tensor
 from rill._core.variable import READ_VARIABLE as _READ
 
-_tapes = _context.tapes
-_graphs = _context.graphs
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 _new = object.__new__
 _Eager = EagerTensor
 # NumPy dtypes that carry gradients: floating and complex (bfloat16, from ml_dtypes, by name)
@@ -116,7 +116,7 @@ class GradientTape:
         if self._recording or self._spent:
             self._push()
         else:
-            _tapes.append(self)
+            _state.tapes.append(self)
             self._recording = True
         return self
 
@@ -130,14 +130,15 @@ class GradientTape:
         if self._spent:  # a used non-persistent tape records afresh
             self._spent = False
             self._records = []
-        _tapes.append(self)
+        _state.tapes.append(self)
         self._recording = True
 
     def _pop(self) -> None:
         if self._recording:
-            for i in range(len(_tapes) - 1, -1, -1):
-                if _tapes[i] is self:
-                    del _tapes[i]
+            tapes = _state.tapes
+            for i in range(len(tapes) - 1, -1, -1):
+                if tapes[i] is self:
+                    del tapes[i]
                     break
             self._recording = False
 
@@ -169,7 +170,7 @@ class GradientTape:
                 raise ValueError(f"Passed in object {t!r} of type {type(t).__name__!r}, not "
                                  f"tf.Tensor or tf.Variable or ExtensionType.\nhint: convert "
                                  f"Python and NumPy values with tf.constant first.")
-            if _numerics.explaining and not differentiable(t):
+            if _state.explaining and not differentiable(t):
                 _numerics.warn(f"tape.watch: the watched value has dtype {t.dtype.name}; "
                                f"gradients with respect to it will be None.\nhint: watch a "
                                f"floating tensor, e.g. tf.cast(x, tf.float32).")
@@ -183,9 +184,9 @@ class GradientTape:
         self._watched.append(t)
         if getattr(t, "_is_variable", False):
             self._watched_variables[key] = t
-        elif _graphs and type(t) is _Eager:
+        elif _state.graphs and type(t) is _Eager:
             # while tracing, ops use the graph's capture of an outside tensor: watch that too
-            self._watch_one(_graphs[-1].capture(t))
+            self._watch_one(_state.graphs[-1].capture(t))
 
     def _variable_accessed(self, variable) -> None:
         if self._watch_accessed_variables and variable.trainable:
@@ -227,13 +228,13 @@ class GradientTape:
         was_recording = self._recording
         if was_recording:
             self._pop()  # this tape does not record its own backward pass
-        if _graphs:
-            flat_sources = [_graphs[-1].capture(s) if type(s) is _Eager else s
+        if _active and _state.graphs:
+            flat_sources = [_state.graphs[-1].capture(s) if type(s) is _Eager else s
                             for s in flat_sources]
         try:
             grads = run_backward(prepare(records, self._ids, self._watched, flat_sources),
                                  flat_targets, flat_out, flat_sources, self._locs)
-            if _numerics.explaining and None in grads:
+            if _state.explaining and None in grads:
                 _numerics.explain_nones(self, flat_targets, flat_sources, grads)
         finally:
             if was_recording:
@@ -400,13 +401,14 @@ class VariableWatcher:
         self.variables.setdefault(id(variable), variable)
 
     def __enter__(self) -> VariableWatcher:
-        _tapes.append(self)
+        _state.tapes.append(self)
         return self
 
     def __exit__(self, *exc) -> None:
-        for i in range(len(_tapes) - 1, -1, -1):
-            if _tapes[i] is self:
-                del _tapes[i]
+        tapes = _state.tapes
+        for i in range(len(tapes) - 1, -1, -1):
+            if tapes[i] is self:
+                del tapes[i]
                 break
 
 
@@ -522,15 +524,17 @@ def run_backward(prep, targets: list, output_grads, sources: list,
     else:
         grads = _seed(reach, targets, output_grads)
     if grads:
-        checking = _numerics.checking
+        state = _state
+        backward_reach = state.backward_reach
         backward_reach.append(reach)
         try:
-            if checking:
-                _numerics.frames.append(_numerics.BackwardFrame(locs))
+            if state.checking:
+                frames = state.numerics_frames
+                frames.append(_numerics.BackwardFrame(locs))
                 try:
-                    _backward(relevant, reach, source_ids, grads, _numerics.frames[-1])
+                    _backward(relevant, reach, source_ids, grads, frames[-1])
                 finally:
-                    _numerics.frames.pop()
+                    frames.pop()
             else:
                 _backward(relevant, reach, source_ids, grads, None)
         finally:
@@ -663,7 +667,7 @@ def aggregate(grads: list):
     """Sums the gradients that reached one tensor (one element: returned as it is)."""
     if len(grads) == 1:
         return grads[0]
-    if not _tapes and not _graphs:
+    if not _active:
         a = grads[0]
         if len(grads) == 2 and type(a) is _Eager and type(grads[1]) is _Eager:
             return _wrap(a._value + grads[1]._value)

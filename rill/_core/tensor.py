@@ -143,7 +143,8 @@ class EagerTensor(Tensor):
         v = self._value
         if not v.shape:
             raise TypeError("Cannot iterate over a scalar tensor.")
-        if _context.tapes:  # rows as recorded ops (`self[i]`), so gradients flow through
+        # rows as recorded ops (`self[i]`) under a tape, so gradients flow through
+        if _context.active and _context.state.tapes:
             return (self[i] for i in range(v.shape[0]))
         return (wrap(v[i]) for i in range(v.shape[0]))
 

@@ -1,12 +1,15 @@
 """`tf.Variable`: mutable state that tapes watch and traced functions read and write.
 
-A variable holds a NumPy array that is replaced, never mutated in place, by every update:
-tensors read earlier keep their value (copy-on-write). Reads and updates are ops
-(`ReadVariableOp`, `AssignVariableOp`, ...), so a traced function records them in program
-order as stateful nodes; eagerly they run at once.
+A variable holds a NumPy array. Tensors read earlier keep their value: an update writes into
+the array only when nothing else refers to it (no live tensor read from the variable, no view,
+as TensorFlow's kernels check that a buffer's reference count is one), and otherwise replaces
+it (copy-on-write). Reads and updates are ops (`ReadVariableOp`, `AssignVariableOp`, ...), so
+a traced function records them in program order as stateful nodes; eagerly they run at once.
 """
 
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 
@@ -19,8 +22,8 @@ from rill._core.op import REGISTRY, OpRecord, defop, execute, record
 from rill._core.tensor import EagerTensor, wrap
 from rill._core.tensor_shape import TensorShape, as_shape
 
-_tapes = _context.tapes
-_graphs = _context.graphs
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 _NO_ATTRS: dict = {}
 
 
@@ -56,7 +59,10 @@ READ_VARIABLE = defop("ReadVariableOp", _read_kernel, _read_rule, grad=_read_gra
 
 
 def _check_update(var, value: np.ndarray, what: str) -> np.ndarray:
-    if value.dtype != var._value.dtype:
+    cur = var._value
+    if value.shape == cur.shape and value.dtype == cur.dtype:  # the common case, at once
+        return value
+    if value.dtype != cur.dtype:
         raise InvalidArgumentError(
             None, what,
             f"Variable.{what}: cannot assign a {_dtypes.from_numpy(value.dtype).name} value to "
@@ -76,17 +82,91 @@ def _assign_kernel(value, *, var):
     return var._value
 
 
-def _assign_add_kernel(delta, *, var):
-    var._value = _check_update(var, var._value + delta, "assign_add")
+def _refs(var) -> int:
+    value = var._value
+    return sys.getrefcount(value)
+
+
+class _Probe:
+    pass
+
+
+_probe = _Probe()
+_probe._value = np.empty(1)
+_SOLE = _refs(_probe)  # the count _refs sees when only the variable holds its array
+del _probe
+
+
+def _sole_array(var):
+    """The variable's array when an update may write into it: an array owning its memory
+    that nothing else refers to (a tensor read earlier, a view of it, a NumPy user), else
+    None."""
+    if _refs(var) == _SOLE:
+        value = var._value
+        if type(value) is np.ndarray and value.base is None and value.flags.writeable:
+            return value
+    return None
+
+
+def _add_delta(var, delta, ufunc, what: str, op: str):
+    target = _sole_array(var)  # first: the local `cur` below is one more reference
+    cur = var._value
+    if delta.shape == cur.shape and delta.dtype == cur.dtype:  # checked at once
+        if target is not None:
+            return ufunc(target, delta, out=target)
+        var._value = new = ufunc(cur, delta)
+        return new
+    _check_delta(var, np.shape(delta), what, op)
+    var._value = _check_update(var, ufunc(cur, delta), what)
     return var._value
+
+
+def _assign_add_kernel(delta, *, var):
+    return _add_delta(var, delta, np.add, "assign_add", "AssignAddVariableOp")
 
 
 def _assign_sub_kernel(delta, *, var):
-    var._value = _check_update(var, var._value - delta, "assign_sub")
-    return var._value
+    return _add_delta(var, delta, np.subtract, "assign_sub", "AssignSubVariableOp")
+
+
+def _dims_text(dims) -> str:
+    return "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
+
+
+def _check_delta(var, shape: tuple, what: str, op: str) -> None:
+    """assign_add/assign_sub take a delta of the variable's shape exactly (no
+    broadcasting), as TensorFlow's kernels do."""
+    have = np.shape(var._value)
+    if tuple(shape) != have:
+        raise InvalidArgumentError(
+            None, op, f"Cannot update variable with shape {_dims_text(have)} using a Tensor "
+            f"with shape {_dims_text(shape)}, shapes must be equal. [Op:{op}]\n"
+            f"Variable.{what} of {var.name!r}: the delta must have the variable's shape "
+            f"(it is not broadcast).\nhint: pass a delta of shape {list(have)}, e.g. "
+            f"tf.ones_like(v) * d or tf.broadcast_to(d, v.shape).")
 
 
 def _update_rule(value, *, var, **attrs):
+    return var._shape, var.dtype
+
+
+def _delta_rule(delta, *, var):
+    """assign_add/assign_sub while tracing: the delta's static shape must equal the
+    variable's (TensorFlow's shape function says so at trace time)."""
+    got, have = delta.shape, var._shape
+    if got.rank is not None and have.rank is not None:
+        if got.rank != have.rank:
+            raise ValueError(f"Shapes must be equal rank, but are {have.rank} and {got.rank}\n"
+                             f"Variable {var.name!r} has shape {have} and the delta {got}.\n"
+                             f"hint: pass a delta of the variable's shape (it is not "
+                             f"broadcast).")
+        for i, (a, b) in enumerate(zip(have.as_list(), got.as_list())):
+            if a is not None and b is not None and a != b:
+                raise ValueError(
+                    f"Dimension {i} in both shapes must be equal, but are {a} and {b}. Shapes "
+                    f"are {_dims_text(have.as_list())} and {_dims_text(got.as_list())}.\n"
+                    f"Variable {var.name!r} cannot be updated by a delta of shape {got}.\n"
+                    f"hint: pass a delta of the variable's shape (it is not broadcast).")
     return var._shape, var.dtype
 
 
@@ -224,10 +304,14 @@ def _slice_assign(value, *dyn, var, key):
 
 ASSIGN = defop("AssignVariableOp", _assign_kernel, _update_rule, grad=None, stateful=True,
                public_name="tf.Variable.assign")
-ASSIGN_ADD = defop("AssignAddVariableOp", _assign_add_kernel, _update_rule, grad=None,
+ASSIGN_ADD = defop("AssignAddVariableOp", _assign_add_kernel, _delta_rule, grad=None,
                    stateful=True, public_name="tf.Variable.assign_add")
-ASSIGN_SUB = defop("AssignSubVariableOp", _assign_sub_kernel, _update_rule, grad=None,
+ASSIGN_SUB = defop("AssignSubVariableOp", _assign_sub_kernel, _delta_rule, grad=None,
                    stateful=True, public_name="tf.Variable.assign_sub")
+for _update_op in (ASSIGN_ADD, ASSIGN_SUB):
+    # compiled code deletes its dead values before these ops, so that _sole_array sees
+    # whether a live one still refers to the variable's array
+    _update_op.writes_in_place = True
 SCATTER_ND = defop("ResourceScatterNdUpdate", _scatter_nd, _scatter_rule, grad=None,
                    stateful=True, public_name="tf.Variable.scatter_nd_update")
 SCATTER = defop("ResourceScatterUpdate", _scatter, _scatter_rule, grad=None, stateful=True,
@@ -254,8 +338,8 @@ class Variable:
                  shape=None, experimental_enable_variable_lifting=True):
         if initial_value is None:
             raise ValueError("The initial value must be specified.")
-        if _graphs:  # created while tracing: lifted out of the graph and initialized now
-            initial_value = _graphs[-1].lift_variable(self, initial_value)
+        if _active and _state.graphs:  # created while tracing: lifted out, initialized now
+            initial_value = _state.graphs[-1].lift_variable(self, initial_value)
         elif callable(initial_value) and not hasattr(initial_value, "dtype"):
             initial_value = initial_value()
         if hasattr(initial_value, "_is_variable"):
@@ -340,20 +424,25 @@ class Variable:
     # -- reading -------------------------------------------------------------------------
     def value(self):
         """The current value as a tensor (recorded on tapes that watch this variable)."""
-        if _graphs:
-            return _graphs[-1].read_variable(self)
+        if _active:
+            graphs, tapes, _ = _state.lists
+            if graphs:
+                return graphs[-1].read_variable(self)
+            t = object.__new__(EagerTensor)
+            t._value = self._value
+            if tapes:
+                self._record_read(t, tapes)
+            return t
         t = object.__new__(EagerTensor)
         t._value = self._value
-        if _tapes:
-            self._record_read(t)
         return t
 
     read_value = value
 
-    def _record_read(self, t) -> None:
+    def _record_read(self, t, tapes=None) -> None:
         rec = None
         key = id(self)
-        for tape in _tapes:
+        for tape in _state.tapes if tapes is None else tapes:
             ids = tape._ids
             if key not in ids:
                 tape._variable_accessed(self)
@@ -416,8 +505,8 @@ class Variable:
     # -- updating ------------------------------------------------------------------------
     def _update(self, opdef, inputs: tuple, attrs: dict | None = None):
         attrs = {"var": self, **(attrs or {})}
-        if _graphs:
-            _graphs[-1].on_variable_used(self)
+        if _active and _state.graphs:
+            _state.graphs[-1].on_variable_used(self)
             execute(opdef, inputs, attrs)
             return self
         opdef.kernel(*[x._value for x in inputs], **attrs)
@@ -437,15 +526,30 @@ class Variable:
             return self._convert(value._as_tensor(), what)
         return convert_to_tensor(value, dtype=self.dtype)
 
+    def _eager_update(self, opdef, value, what: str):
+        """assign/assign_add/assign_sub: eagerly, a tensor of the variable's dtype (or a
+        Python number for a float variable) goes straight to the kernel."""
+        if not (_active and _state.graphs):
+            kind = type(value)
+            if kind is EagerTensor:
+                v = value._value
+                if v.dtype == self._value.dtype:
+                    opdef.kernel(v, var=self)
+                    return self
+            elif (kind is float or kind is int) and self._value.dtype.kind == "f":
+                opdef.kernel(self._value.dtype.type(value), var=self)
+                return self
+        return self._update(opdef, (self._convert(value, what),))
+
     def assign(self, value, use_locking=None, name=None, read_value=True):
         """Replaces the value; returns the variable."""
-        return self._update(ASSIGN, (self._convert(value, "assign"),))
+        return self._eager_update(ASSIGN, value, "assign")
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
-        return self._update(ASSIGN_ADD, (self._convert(delta, "assign_add"),))
+        return self._eager_update(ASSIGN_ADD, delta, "assign_add")
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
-        return self._update(ASSIGN_SUB, (self._convert(delta, "assign_sub"),))
+        return self._eager_update(ASSIGN_SUB, delta, "assign_sub")
 
     def _scatter_nd(self, indices, updates, mode):
         idx = convert_to_tensor(indices)
@@ -510,7 +614,7 @@ class Variable:
             view._value = sliced._value
             view._var = self
             view._key = key
-            if _tapes:  # the view is what the caller uses: gradients must flow through it
+            if _active and _state.tapes:  # the caller uses the view: gradients flow through it
                 record(REGISTRY["Identity"], (sliced,), _NO_ATTRS, (view,))
             return view
         return _GraphSlice(sliced, self, key)

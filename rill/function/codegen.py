@@ -6,8 +6,9 @@
 Kernels, constants and non-literal attributes are globals of the generated code; outputs of
 multi-output ops are unpacked; control flow ops are ordinary ops whose kernels run their own
 compiled sub-graphs. An elementwise NumPy ufunc whose input buffer dies at that op (and that
-the function itself allocated) writes its result in place (`out=`), which saves an allocation
-per op on elementwise chains. Errors raised by a kernel are re-raised with the op's name and
+the function itself allocated: a ufunc's result, or that of an op declaring `fresh_output`,
+such as MatMul) writes its result in place (`out=`), which saves an allocation per op on
+elementwise chains. Errors raised by a kernel are re-raised with the op's name and
 the user's source line recorded when the op was traced.
 """
 
@@ -17,11 +18,13 @@ import itertools
 import keyword
 import linecache
 import re
+import weakref
 
 import numpy as np
 
 from rill._core.errors import InvalidArgumentError, OpError
 from rill._core.graph import CONST, PLACEHOLDER, Graph
+from rill._core.op import FP_WARNINGS, quiet
 
 _counter = itertools.count()
 _LITERALS = (int, bool, float, str, type(None))
@@ -40,8 +43,15 @@ def compile_graph(graph: Graph, inputs: list, outputs: list, optimize: bool = Tr
     return generate(graph, inputs, outputs)
 
 
-def _eligible(op) -> bool:
+def _kernel(op):
+    """The kernel a generated line calls: a `quiet` kernel's own function (the whole
+    generated function then runs quietly)."""
     k = op.opdef.kernel
+    return getattr(k, "quiet_of", k)
+
+
+def _eligible(op) -> bool:
+    k = _kernel(op)
     return isinstance(k, np.ufunc) and not op.attrs and k.nout == 1 \
         and k.nin == len(op.inputs) and len(op.outputs) == 1
 
@@ -58,6 +68,12 @@ def _same_runtime_shape(x, out, op) -> bool:
                                and y.shape.rank <= xs.rank):
             return False
     return True
+
+
+def _read_before(last_use: int | None, i: int) -> bool:
+    """Whether a value whose last reader is op `last_use` (None: no reader; -1: an output of
+    the function) is dead when op `i` runs."""
+    return last_use is None or -1 < last_use < i
 
 
 def generate(graph: Graph, inputs: list, outputs: list):
@@ -97,8 +113,9 @@ def generate(graph: Graph, inputs: list, outputs: list):
 
     lines = []
     line_ops: dict = {}
+    bound: list = []  # tensors held in local names, not yet deleted
     for i, op in enumerate(ops):
-        kernel = op.opdef.kernel
+        kernel = _kernel(op)
         kname = kernels.get(id(kernel))
         if kname is None:
             base = "_" + re.sub(r"\W", "_", op.type)
@@ -125,17 +142,29 @@ def generate(graph: Graph, inputs: list, outputs: list):
                             and x.dtype is out.dtype and _same_runtime_shape(x, out, op):
                         args.append(f"out={names[id(x)]}")
                         break
+        if getattr(op.opdef, "writes_in_place", False):
+            # an update writes into a variable's array only when no value refers to it
+            # (rill._core.variable._sole_array): values dead by now must not
+            dead = [t for t in bound if _read_before(last.get(id(t)), i)]
+            if dead:
+                gone = {id(t) for t in dead}
+                bound = [t for t in bound if id(t) not in gone]
+                lines.append("        del " + ", ".join(names[id(t)] for t in dead))
+        if getattr(op.opdef, "fresh_output", False):
+            owned.add(id(op.outputs[0]))
         outs = []
         for t in op.outputs:
             names[id(t)] = f"t{len(names)}"
             outs.append(names[id(t)])
         call = f"{kname}({', '.join(args)})"
-        if op.opdef.num_outputs == 1:
+        if not any(id(t) in last for t in op.outputs):
+            code = call  # results nobody reads are not kept alive
+        elif op.opdef.num_outputs == 1:
             code = f"{outs[0]} = {call}"
-        elif outs:
-            code = f"{', '.join(outs)}, = {call}"
+            bound.append(op.outputs[0])
         else:
-            code = call
+            code = f"{', '.join(outs)}, = {call}"
+            bound.extend(op.outputs)
         line_ops[len(lines) + 3] = op
         lines.append("        " + code)
 
@@ -150,12 +179,22 @@ def generate(graph: Graph, inputs: list, outputs: list):
     result = ", ".join(names[id(t)] for t in outputs)
     src = "\n".join([f"def {fname}({params}):", "    try:", *lines,
                      f"        return ({result}{',' if len(outputs) == 1 else ''})",
-                     "    except Exception as _e:", "        _reraise(_e)", ""])
+                     "    except Exception as _e:",
+                     f"        return _reraise(_e, {fname}, ({params}{',' if params else ''}))",
+                     ""])
     filename = f"<rill-graph {graph.name} #{next(_counter)}>"
     glob["_reraise"] = _Reraiser(line_ops, graph.name, names)
+    glob["__name__"] = "rill.function.generated"  # warnings here come from rill's code
     exec(compile(src, filename, "exec"), glob)  # noqa: S102 - the code is ours
     linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
     fn = glob[fname]
+    # tracebacks show the generated lines while the function exists; then they go, so that
+    # retracing in a long-running process does not grow linecache
+    weakref.finalize(fn, linecache.cache.pop, filename, None)
+    if any(op.opdef.stateful for op in ops):
+        # effects cannot run twice, so a graph with effects runs quietly from the start;
+        # others run again quietly when a NumPy warning was made an error (see _Reraiser)
+        fn = quiet(fn)
     fn.graph, fn.inputs, fn.outputs, fn.source = graph, list(inputs), list(outputs), src
     return fn
 
@@ -177,7 +216,9 @@ class _Reraiser:
         self.graph_name = graph_name.removesuffix("/optimized")
         self.names = names
 
-    def __call__(self, exc: Exception):
+    def __call__(self, exc: Exception, fn=None, args: tuple = ()):
+        if isinstance(exc, FP_WARNINGS) and fn is not None:
+            return quiet(fn)(*args)  # a pure graph: running it again is safe
         tb = exc.__traceback__
         op = self.line_ops.get(tb.tb_lineno) if tb is not None else None
         if op is None or getattr(exc, "_rill_located", False):

@@ -5,9 +5,15 @@ Python source in `generated_source`). Calls go through the compiled function, ex
 tape outside watches an input or the graph reads a variable (or op hooks such as
 check_numerics are on): then the optimized graph's ops run one by one through `execute`, so
 the tape records them and gradients flow through.
+
+Variable arguments are `VariableSlot`s in the graph: each call binds them, in the calling
+thread, to the variables it passes, so one graph serves every variable of the traced shape,
+dtype and trainability (as TensorFlow's VariableSpec does).
 """
 
 from __future__ import annotations
+
+import threading
 
 from rill._core import context as _context
 from rill._core import nest
@@ -19,8 +25,8 @@ from rill._core.tensor import wrap as _wrap
 from rill.function import signature as _sig
 from rill.function.codegen import compile_graph, describe_source
 
-_tapes = _context.tapes
-_hooks = _context.op_hooks  # e.g. check_numerics: they see every op when the graph runs
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 _new = object.__new__
 _Eager = EagerTensor
 _READ = REGISTRY["ReadVariableOp"]
@@ -36,7 +42,8 @@ class ConcreteFunction:
     """
 
     def __init__(self, name: str, graph, inputs: list, outputs: list, structured_outputs,
-                 inputs_structure, pattern, params: list, signature, refs: list):
+                 inputs_structure, pattern, params: list, signature, refs: list,
+                 slots: tuple = ()):
         self.name = name
         self.graph = graph
         self.inputs = inputs
@@ -48,52 +55,72 @@ class ConcreteFunction:
         self._params = params  # [(name, kind name)] in canonical order
         self._signature = signature
         self._refs = refs  # objects keyed by identity: kept alive while this graph exists
+        self._slots = slots  # VariableSlots of the variable arguments, in alias order
         self._run = run = compile_graph(graph, inputs, outputs)
         self.optimized_graph = run.graph
         self.generated_source = run.source
         # variables used anywhere (sub-graphs too): a tape outside may watch them
-        self._reads = any(v.trainable for v in graph.variables)
+        self._reads = any(v.trainable for v in graph.variables) or \
+            any(s.trainable for s in slots)
         self._single = isinstance(structured_outputs, GraphTensor)
-        slots, index = [], {}
+        out_slots, index = [], {}
         for leaf in nest.flatten(structured_outputs):
-            slots.append(None if leaf is None else index.setdefault(id(leaf), len(index)))
-        self._slots = slots
+            out_slots.append(None if leaf is None else index.setdefault(id(leaf), len(index)))
+        self._out_slots = out_slots
         self._fast = self._make_fast()
 
     # -- calling ---------------------------------------------------------------------------
     def _make_fast(self):
-        """The hot path: a function of the positional EagerTensors of a call."""
+        """The hot path: `fast(args, kwargs)` for a call whose positional arguments are the
+        graph's tensors, in order."""
         run, pack = self._run, self._pack
         if self._single:
-            def fast(args):
+            def fast(args, kwargs=None):
                 t = _new(_Eager)
                 t._value = run(*[a._value for a in args])[0]
                 return t
         else:
-            def fast(args):
+            def fast(args, kwargs=None):
                 return pack(run(*[a._value for a in args]))
         return fast
+
+    def _run_values(self, values: list, variables: list = ()):
+        """Runs the compiled graph on NumPy values (no tape or hook is active), with the
+        variable slots bound to `variables`."""
+        if not self._slots:
+            return self._pack(self._run(*values))
+        saved = _bind(self._slots, variables)
+        try:
+            return self._pack(self._run(*values))
+        finally:
+            _unbind(self._slots, saved)
 
     def _pack(self, arrays: tuple):
         if self._single:
             return _wrap(arrays[0])
-        leaves = [None if i is None else _wrap(arrays[i]) for i in self._slots]
+        leaves = [None if i is None else _wrap(arrays[i]) for i in self._out_slots]
         return nest.pack_sequence_as(self.structured_outputs, leaves)
 
-    def _call_flat(self, tensors: list):
-        """Runs the graph on the tensor leaves of a call (in tf.nest order)."""
-        if (_tapes and self._taped(tensors)) or _hooks:
-            outs = self._interpret(tensors)
-            if self._single:
-                return outs[0]
-            leaves = [None if i is None else outs[i] for i in self._slots]
-            return nest.pack_sequence_as(self.structured_outputs, leaves)
-        return self._pack(self._run(*[t._value for t in tensors]))
+    def _call_flat(self, tensors: list, variables: list = ()):
+        """Runs the graph on the tensor leaves of a call (in tf.nest order) and the variables
+        bound to its variable slots."""
+        saved = _bind(self._slots, variables) if self._slots else None
+        try:
+            if _active and ((_state.tapes and self._taped(tensors)) or _state.op_hooks):
+                outs = self._interpret(tensors)
+                if self._single:
+                    return outs[0]
+                leaves = [None if i is None else outs[i] for i in self._out_slots]
+                return nest.pack_sequence_as(self.structured_outputs, leaves)
+            return self._pack(self._run(*[t._value for t in tensors]))
+        finally:
+            if saved is not None:
+                _unbind(self._slots, saved)
 
     def _taped(self, tensors: list) -> bool:
         if self._reads:
             return True
-        for tape in _tapes:
+        for tape in _state.tapes:
             ids = tape._ids
             for t in tensors:
                 if id(t) in ids:
@@ -132,14 +159,22 @@ class ConcreteFunction:
         """Runs the graph; arguments must match the traced signature (Python arguments may be
         left out: the traced values are used)."""
         pos, kw = self._bind(args, kwargs)
-        key, leaves, _ = _sig.encode_call(pos, kw, [str(i) for i in range(len(pos))])
+        pinned = self._pinned
+        key, leaves, refs = _sig.encode_call(pos, kw, [str(i) for i in range(len(pos))],
+                                             pinned)
         if not _sig.compatible(self._pattern, key):
             raise self._mismatch(key)
         tensors = [t for _, t in leaves]
         for t in tensors:
             if isinstance(t, _sig.TensorSpec):
                 raise TypeError(f"{self._describe()} needs a tensor, not {t!r}.")
-        return self._call_flat(tensors)
+        return self._call_flat(tensors, _sig.variable_args(refs, pinned))
+
+    @property
+    def _pinned(self) -> frozenset:
+        """ids of the variable arguments this graph was traced for by identity."""
+        return frozenset(id(r) for r in self._refs if hasattr(r, "_is_variable")) - \
+            frozenset(id(s._first) for s in self._slots)
 
     def _bind(self, args, kwargs):
         traced_pos, traced_kw = self._inputs_structure
@@ -208,16 +243,17 @@ class ConcreteFunction:
 
     @property
     def variables(self) -> tuple:
-        return tuple(self.graph.variables)
+        """The variables the graph captures (variable arguments are not captures)."""
+        return tuple(v for v in self.graph.variables if type(v) is not VariableSlot)
 
     @property
     def trainable_variables(self) -> tuple:
-        return tuple(v for v in self.graph.variables if v.trainable)
+        return tuple(v for v in self.variables if v.trainable)
 
     @property
     def captured_inputs(self) -> list:
         """The variables the graph reads or writes (constants are part of the graph)."""
-        return list(self.graph.variables)
+        return list(self.variables)
 
     @property
     def function_type(self):
@@ -255,6 +291,80 @@ class ConcreteFunction:
 
     def __str__(self) -> str:
         return "ConcreteFunction " + self.pretty_printed_signature()
+
+
+class VariableSlot:
+    """A variable argument inside the graph of a concrete function: ops hold the slot, and
+    each call binds it, in the calling thread, to the variable it passes. Reads, updates and
+    everything else go to that variable (the traced one when none is bound)."""
+
+    __slots__ = ("_local", "_first")
+    _is_variable = True
+
+    def __init__(self, first):
+        self._local = threading.local()
+        self._first = first
+
+    @property
+    def target(self):
+        v = getattr(self._local, "v", None)
+        return self._first if v is None else v
+
+    @property
+    def _value(self):
+        return self.target._value
+
+    @_value.setter
+    def _value(self, value):
+        self.target._value = value
+
+    def __getattr__(self, name: str):
+        return getattr(self.target, name)
+
+    def __repr__(self) -> str:
+        return f"<VariableSlot for {self.target!r}>"
+
+
+def _bind(slots, variables) -> list:
+    saved = []
+    for s, v in zip(slots, variables):
+        local = s._local
+        saved.append(getattr(local, "v", None))
+        local.v = v
+    return saved
+
+
+def _unbind(slots, saved) -> None:
+    for s, old in zip(slots, saved):
+        s._local.v = old
+
+
+def make_slots(graph, variables: list) -> tuple:
+    """Replaces each of `variables` by a new VariableSlot in the ops of `graph` and of its
+    sub-graphs (branches, loop bodies, custom gradients), before they are compiled."""
+    slots = tuple(VariableSlot(v) for v in variables)
+    if not slots:
+        return slots
+    swap = {id(v): s for v, s in zip(variables, slots)}
+    seen: set = set()
+
+    def visit(g) -> None:
+        if id(g) in seen:
+            return
+        seen.add(id(g))
+        g.variables = [swap.get(id(v), v) for v in g.variables]
+        for op in g.operations:
+            attrs = op.attrs
+            var = attrs.get("var")
+            if var is not None and id(var) in swap:
+                op.attrs = attrs = {**attrs, "var": swap[id(var)]}
+            for value in attrs.values():
+                for item in value if isinstance(value, (list, tuple)) else (value,):
+                    sub = getattr(item, "graph", None)
+                    if sub is not None and hasattr(sub, "operations"):
+                        visit(sub)
+    visit(graph)
+    return slots
 
 
 def _type_text(v, keep_names: bool) -> str:

@@ -2,10 +2,12 @@
 
 Each distinct input signature (tensor shapes and dtypes, Python values, object identities)
 gets one `ConcreteFunction`: traced once, optimized, compiled into a generated Python
-function. The call path is short: a key from the positional tensors' shapes and dtypes, one
-dict lookup, the compiled code on the NumPy values, the outputs wrapped as tensors. Anything
-else (keywords, Python values, nested structures, tapes) takes the general path, which binds
-the arguments to the function's signature and encodes them (`signature.encode_call`).
+function. The call path is short: a key from the arguments as passed (tensors and variables
+by type, shape and dtype, Python scalars and strings by type and value, keywords by name),
+one dict lookup, and an entry that feeds the compiled code the NumPy values (binding the
+variable arguments). Anything else (nested structures, other objects, tapes, a first call)
+takes the general path, which binds the arguments to the function's signature, encodes them
+(`signature.encode_call`), traces when needed and records an entry for the fast path.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from rill.function import signature as _sig
 from rill.function.concrete import param_kinds
 from rill.function.trace import trace
 
-_tapes = _context.tapes
-_graphs = _context.graphs
-_hooks = _context.op_hooks
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 _Eager = EagerTensor
+_FAST_PY = frozenset([bool, int, float, str, type(None)])
 RUN_EAGERLY = [False]  # tf.config.run_functions_eagerly; a list so the hot path reads it fast
 _CACHE_LIMIT = 1 << 12
 
@@ -93,10 +95,12 @@ class Function:
             _check_signature(input_signature, self._name)
         self._sig = _signature_of(python_function)
         self._converted = None
+        self._autograph_note = None  # why autograph did not convert the function, if it did not
         self._instance = None  # weakref to the instance, for a Function bound to one
         self._unbound = None  # the Function this one was bound from
         self._bound: dict = {}
-        self._fast: dict = {}
+        self._fast: dict = {}  # fast key -> entry(args, kwargs), see _add_fast_entry
+        self._pinned = frozenset()  # see _pinned_variables
         self._cache: dict = {}
         self._relaxed: list = []  # (pattern with None dims, concrete function)
         self._last_key = None
@@ -114,40 +118,37 @@ class Function:
 
     # -- the call --------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if not kwargs and not _tapes and not _graphs and not _hooks and not RUN_EAGERLY[0]:
-            try:
-                fast = self._fast.get(tuple([(type(a), a._value.shape, a._value.dtype)
-                                             for a in args]))
-            except AttributeError:
-                fast = None
+        if not _active and not RUN_EAGERLY[0]:
+            if kwargs:
+                key = _fast_key(args, kwargs)
+            else:
+                key = tuple([(_Eager, a._value.shape, a._value.dtype) if type(a) is _Eager
+                             else _fast_part(a) for a in args])
+            fast = self._fast.get(key)
             if fast is not None:
                 self._ncalls += 1
-                return fast(args)
+                return fast(args, kwargs)
         return self._call(args, kwargs)
 
     def _call(self, args: tuple, kwargs: dict):
         if RUN_EAGERLY[0]:
             return self.python_function(*args, **kwargs)
-        if _graphs:  # called while another function traces: its ops join that graph
+        if _active and _state.graphs:  # called while another function traces: joins its graph
             return self._traceable()(*args, **kwargs)
         self._ncalls += 1
         pos, kw, names = _canonicalize(self._sig, self._name, args, kwargs)
         if self._input_signature is not None:
             pos = self._apply_signature(pos, names, args, kwargs)
-        key, leaves, refs = _sig.encode_call(pos, kw, names)
+        pinned = self._pinned_variables(pos, kw)
+        key, leaves, refs = _sig.encode_call(pos, kw, names, pinned)
         cf = self._cache.get(key)
         if cf is None:
             cf = self._lookup_relaxed(key)
             if cf is None:
-                cf = self._trace(pos, kw, names, key, leaves, refs)
+                cf = self._trace(pos, kw, names, key, leaves, refs, pinned)
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[key] = cf
-        if not kwargs and all(type(a) is _Eager for a in args):
-            if len(self._fast) >= _CACHE_LIMIT:
-                self._fast.clear()
-            self._fast[tuple([(_Eager, a._value.shape, a._value.dtype) for a in args])] = \
-                cf._fast
         tensors = [t for _, t in leaves]
         for t in tensors:
             if isinstance(t, _sig.TensorSpec):
@@ -155,7 +156,39 @@ class Function:
                                 f"TensorSpecs describe arguments, they hold no values.\n"
                                 f"hint: use f.get_concrete_function(spec) to trace for a "
                                 f"spec, and call it with tensors.")
-        return cf._call_flat(tensors)
+        variables = _sig.variable_args(refs, pinned)
+        if not _active and (len(refs) == len(variables)):
+            self._add_fast_entry(cf, args, kwargs, tensors, variables)
+        return cf._call_flat(tensors, variables)
+
+    def _pinned_variables(self, pos: tuple, kw: dict) -> frozenset:
+        """ids of the variable arguments that the function can also reach some other way
+        (closure, globals, its instance): their graphs are keyed by identity, since reusing
+        one for another variable would also swap what that other way reads."""
+        if not any(hasattr(v, "_is_variable") for v in nest.flatten((pos, kw))):
+            return frozenset()
+        instance = self._instance() if self._instance is not None else None
+        self._pinned = _reachable_variables(self._python_function, instance)
+        return self._pinned
+
+    def _add_fast_entry(self, cf, args: tuple, kwargs: dict, tensors: list,
+                        variables: list) -> None:
+        """Records how later calls with the same fast key reach `cf`: which arguments as
+        passed are its tensors and its variables. Calls whose tensors or variables are not
+        arguments themselves (nested, converted, defaults) keep the general path."""
+        key = _fast_key(args, kwargs or None)
+        if key is None:
+            return
+        if not kwargs and not variables and len(tensors) == len(args) and \
+                all(t is a for t, a in zip(tensors, args)):
+            entry = cf._fast
+        else:
+            entry = _entry(self, cf, args, kwargs, tensors, variables)
+            if entry is None:
+                return
+        if len(self._fast) >= _CACHE_LIMIT:
+            self._fast.clear()
+        self._fast[key] = entry
 
     def _lookup_relaxed(self, key):
         for pattern, cf in self._relaxed:
@@ -163,7 +196,7 @@ class Function:
                 return cf
         return None
 
-    def _trace(self, pos, kw, names, key, leaves, refs):
+    def _trace(self, pos, kw, names, key, leaves, refs, pinned=frozenset()):
         pattern = key
         if self._input_signature is not None:
             k, n = self._skip(), len(self._input_signature)
@@ -178,7 +211,10 @@ class Function:
         allow = not self._initialized
         params = param_kinds(self._sig, pos, kw)
         fn = self._traceable()
-        cf = trace(fn, self._name, pos, kw, pattern, leaves, refs, self._sig, params, allow)
+        var_args = _sig.variable_args(refs, pinned)
+        note = (self._unbound or self)._autograph_note
+        cf = trace(fn, self._name, pos, kw, pattern, leaves, refs, self._sig, params, allow,
+                   var_args, note)
         self._tracing_count += 1
         if allow:
             self._initialized = True
@@ -188,7 +224,7 @@ class Function:
                 # the variables exist now: trace again as every later trace will, with
                 # variable creation refused (TensorFlow does the same)
                 cf = trace(fn, self._name, pos, kw, pattern, leaves, refs, self._sig, params,
-                           False)
+                           False, var_args, note)
                 self._tracing_count += 1
         if pattern is not key:
             self._relaxed.append((pattern, cf))
@@ -233,8 +269,11 @@ class Function:
         fn = self._converted
         if fn is None:
             fn = self._python_function if self._unbound is None else self._unbound._traceable()
-            if self._unbound is None and self._autograph:
-                fn = _autograph(fn)
+            if self._unbound is None:
+                if self._autograph:
+                    fn, self._autograph_note = _autograph(fn)
+                else:
+                    self._autograph_note = "autograph=False was passed to tf.function"
             self._converted = fn
         if self._instance is not None:
             instance = self._instance()
@@ -269,11 +308,12 @@ class Function:
         if not args and not kwargs and self._input_signature is not None:
             args = self._input_signature
         pos, kw, names = _canonicalize(self._sig, self._name, args, kwargs)
-        key, leaves, refs = _sig.encode_call(pos, kw, names)
+        pinned = self._pinned_variables(pos, kw)
+        key, leaves, refs = _sig.encode_call(pos, kw, names, pinned)
         cf = self._cache.get(key) or self._lookup_relaxed(key)
         if cf is None:
             self._ncalls += 1
-            cf = self._trace(pos, kw, names, key, leaves, refs)
+            cf = self._trace(pos, kw, names, key, leaves, refs, pinned)
             self._cache[key] = cf
             if any(isinstance(t, _sig.TensorSpec) for _, t in leaves):
                 self._relaxed.append((key, cf))  # later calls of matching shapes use it
@@ -295,6 +335,7 @@ class Function:
         bound._unbound = self
         bound._bound, bound._fast, bound._cache, bound._relaxed = {}, {}, {}, []
         bound._converted = bound._last_key = None
+        bound._pinned = frozenset()
         bound._tracing_count = bound._ncalls = 0
         bound._initialized = False
         bound._history = _retrace.TraceHistory()
@@ -310,6 +351,152 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{type(self).__module__}.{type(self).__qualname__} object at {id(self):#x}>"
+
+
+def _fast_key(args: tuple, kwargs):
+    """The fast-path key of a call: tensors and variables by type, shape and dtype, Python
+    scalars, strings and None by type and value, keywords by name. None when an argument is
+    anything else (the general path handles it)."""
+    parts = tuple([(_Eager, a._value.shape, a._value.dtype) if type(a) is _Eager
+                   else _fast_part(a) for a in args])
+    if None in parts:
+        return None
+    if kwargs is None:
+        return parts
+    named = []
+    for k, a in kwargs.items():
+        t = type(a)
+        p = (t, a) if t in _FAST_PY else _fast_part(a)
+        if p is None:
+            return None
+        named.append((k, p))
+    return (parts, tuple(named))
+
+
+def _fast_part(a):
+    t = type(a)
+    if t in _FAST_PY:
+        return (t, a)
+    if t is _Eager or hasattr(a, "_is_variable"):
+        v = a._value
+        return (t, v.shape, v.dtype)
+    return None
+
+
+def _source(obj, args: tuple, kwargs: dict, used: set):
+    """Where `obj` is among the arguments as passed: an int (position) or a str (keyword),
+    not one already `used`; None when it is not an argument itself."""
+    for i, a in enumerate(args):
+        if a is obj and i not in used:
+            return i
+    for k, a in kwargs.items():
+        if a is obj and k not in used:
+            return k
+    return None
+
+
+def _entry(function: Function, cf, args: tuple, kwargs: dict, tensors: list,
+           variables: list):
+    """The fast-path entry of `cf` for calls shaped like this one (see _add_fast_entry), or
+    None. Variable arguments are checked on each call (trainability, declared shape,
+    aliasing, pinning); a call that differs takes the general path."""
+    used: set = set()
+    t_src = []
+    for t in tensors:
+        s = _source(t, args, kwargs, used)
+        if s is None:
+            return None
+        used.add(s)
+        t_src.append(s)
+    v_src = []
+    for v in variables:
+        s = _source(v, args, kwargs, set())
+        if s is None:
+            return None
+        v_src.append(s)
+    # every variable argument as passed, with the index of the variable it aliases
+    raw = [i for i, a in enumerate(args) if hasattr(a, "_is_variable")] + \
+        [k for k, a in kwargs.items() if hasattr(a, "_is_variable")]
+
+    def get(args, kwargs, s):
+        return args[s] if type(s) is int else kwargs[s]
+    objs = [get(args, kwargs, s) for s in raw]
+    alias = tuple(next(j for j, o in enumerate(objs) if o is x) for x in objs)
+    specs = [(v.trainable, v._shape._dims) for v in variables]
+    run = cf._run_values
+    positional = all(type(s) is int for s in t_src)
+    v_positional = all(type(s) is int for s in v_src)
+    t_idx = tuple(t_src)
+    slow = function._call
+
+    if not raw:
+        if positional:
+            return lambda args, kwargs: run([args[i]._value for i in t_idx])
+        return lambda args, kwargs: run([get(args, kwargs, s)._value for s in t_src])
+
+    def entry(args, kwargs):
+        if len(raw) > 1:
+            got = [get(args, kwargs, s) for s in raw]
+            if tuple(next(j for j, o in enumerate(got) if o is x) for x in got) != alias:
+                return slow(args, kwargs)
+        if positional and v_positional:
+            vs = [args[i] for i in v_src]
+            values = [args[i]._value for i in t_idx]
+        else:
+            vs = [get(args, kwargs, s) for s in v_src]
+            values = [get(args, kwargs, s)._value for s in t_src]
+        pinned = function._pinned
+        for v, (trainable, dims) in zip(vs, specs):
+            if v.trainable is not trainable or v._shape._dims != dims or id(v) in pinned:
+                return slow(args, kwargs)
+        return run(values, vs)
+    return entry
+
+
+def _reachable_variables(fn, instance) -> frozenset:
+    """ids of the variables `fn` may reach other than through its arguments: its closure,
+    the module globals it names (nested functions included), its defaults and, for a method
+    or a callable object, the instance's attributes (one container level deep)."""
+    found: set = set()
+
+    def add(v, depth: int = 1) -> None:
+        if hasattr(v, "_is_variable"):
+            found.add(id(v))
+        elif depth and isinstance(v, (list, tuple)):
+            for x in v:
+                add(x, depth - 1)
+        elif depth and isinstance(v, dict):
+            for x in v.values():
+                add(x, depth - 1)
+
+    if not hasattr(fn, "__code__") and callable(fn) and \
+            not isinstance(fn, (types.BuiltinFunctionType, types.MethodType)):
+        instance = fn if instance is None else instance
+        fn = type(fn).__call__
+    fn = getattr(fn, "__func__", fn)
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        glob = getattr(fn, "__globals__", {})
+        stack = [code]
+        while stack:
+            c = stack.pop()
+            for n in c.co_names:
+                if n in glob:
+                    add(glob[n])
+            stack.extend(x for x in c.co_consts if isinstance(x, types.CodeType))
+        for cell in getattr(fn, "__closure__", None) or ():
+            try:
+                add(cell.cell_contents)
+            except ValueError:  # an empty cell
+                pass
+        for d in getattr(fn, "__defaults__", None) or ():
+            add(d)
+        for d in (getattr(fn, "__kwdefaults__", None) or {}).values():
+            add(d)
+    if instance is not None:
+        for v in getattr(instance, "__dict__", {}).values():
+            add(v)
+    return frozenset(found)
 
 
 def _check_signature(signature, name: str) -> tuple:
@@ -346,16 +533,37 @@ def _conform(spec, value):
 
 
 def _autograph(fn):
-    """`fn` converted by autograph; the original when autograph is absent or cannot convert
-    it (then Python control flow on tensors fails with a clear message while tracing)."""
+    """(`fn` converted by autograph, None); or (`fn` as written, why not) when autograph
+    cannot convert it: then Python control flow on tensors fails while tracing, and the error
+    says why. A function whose source cannot be read (exec, the REPL) gets TensorFlow's
+    warning."""
     try:
         from rill.function.autograph import convert
     except ImportError:
-        return fn
+        return fn, "rill.function.autograph is not available"
     try:
-        return convert(fn)
-    except Exception:  # unsupported constructs: trace the function as written
-        return fn
+        return convert(fn), None
+    except Exception as exc:  # unsupported constructs: trace the function as written
+        if getattr(exc, "no_source", False):
+            _warn_user(f"AutoGraph could not transform {fn!r} and will run it as-is.\n"
+                       f"Cause: could not get source code\nA function made by exec or eval "
+                       f"or typed in the REPL has no source file for autograph to read, so "
+                       f"Python `if`/`while`/`for` on tensors inside it cannot be converted.\n"
+                       f"hint: define it in a file, or use tf.cond / tf.while_loop / tf.where "
+                       f"directly; decorate it with @tf.autograph.experimental.do_not_convert "
+                       f"to silence this warning.")
+        return fn, str(exc).split("\n")[0]
+
+
+def _warn_user(message: str) -> None:
+    """A UserWarning attributed to the first frame outside rill (the user's call)."""
+    import sys
+    import warnings
+    root = __file__.rsplit("/function/", 1)[0]
+    level, f = 2, sys._getframe(1)
+    while f is not None and f.f_code.co_filename.startswith(root):
+        f, level = f.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)
 
 
 def function(func=None, input_signature=None, autograph: bool = True, jit_compile=None,

@@ -137,16 +137,32 @@ def py_function(func=None, inp=None, Tout=None, name=None):
     Inside a tf.function the Python code runs on every call. Tout is a dtype (one result)
     or a list of dtypes (a list of results); results have unknown static shapes.
 
+    As a decorator (`@tf.py_function(Tout=tf.float32)`, no `inp`), it makes a function whose
+    arguments are the inputs.
+
     >>> tf.py_function(lambda x: x * 2, [tf.constant(1.0)], Tout=tf.float32).numpy()
     2.0
     """
     if func is None:
         return lambda f: py_function(f, inp, Tout, name)
+    if inp is None:
+        return _decorated(EAGER_PY_FUNC, func, Tout, "tf.py_function")
     return _run(EAGER_PY_FUNC, func, inp, Tout, "tf.py_function")
+
+
+def _decorated(opdef, func, Tout, api: str):
+    import functools
+
+    @functools.wraps(func)
+    def call(*args):
+        return _run(opdef, func, list(args), Tout, api)
+    return call
 
 
 def numpy_function(func=None, inp=None, Tout=None, stateful=True, name=None):
     """Runs a Python function on NumPy arrays as an op (`tf.numpy_function`); no gradient."""
     if func is None:
         return lambda f: numpy_function(f, inp, Tout, stateful, name)
+    if inp is None:  # used as a decorator: the function's arguments are the inputs
+        return _decorated(PY_FUNC, func, Tout, "tf.numpy_function")
     return _run(PY_FUNC, func, inp, Tout, "tf.numpy_function")

@@ -1,11 +1,15 @@
 """`tf.TensorSpec` and the cache keys of traced functions.
 
 A call's arguments are encoded into a hashable key that decides whether an existing graph
-can run it: tensors by shape and dtype (`("T", dims, numpy dtype)`), variables and unhashable
-objects by identity (`("V"|"O", id)`), Python values by type and value (`("P", type, value)`),
-containers by type and children. Keys of relaxed graphs (input_signature, reduce_retracing)
-hold None dimensions; `compatible(pattern, key)` says whether a graph traced for `pattern`
-runs a call whose key is `key`.
+can run it: tensors by shape and dtype (`("T", dims, numpy dtype)`), variables by shape, dtype,
+trainability and aliasing (`("VS", dims, numpy dtype, trainable, alias)`: a new variable of the
+same spec runs the same graph, as in TensorFlow; `alias` numbers the distinct variables of the
+call, so f(a, a) and f(a, b) differ), unhashable objects by identity (`("O", id)`), Python
+values by type and value (`("P", type, value)`), containers by type and children. A variable
+the function can also reach outside its arguments (`pinned`) is keyed by identity
+(`("V", id)`), so its graph never runs on another variable. Keys of relaxed graphs
+(input_signature, reduce_retracing) hold None dimensions; `compatible(pattern, key)` says
+whether a graph traced for `pattern` runs a call whose key is `key`.
 """
 
 from __future__ import annotations
@@ -111,10 +115,10 @@ def _relax_shape(a: TensorShape, b: TensorShape) -> TensorShape:
 _PY_LEAVES = (int, float, bool, str, bytes, complex, type(None))
 
 
-def encode(value, path: str, leaves: list, refs: list):
+def encode(value, path: str, leaves: list, refs: list, pinned=frozenset()):
     """The key of an argument structure. Tensor leaves are appended to `leaves` as
-    (path, tensor or TensorSpec), in `tf.nest` order; objects keyed by identity go to
-    `refs` (the concrete function keeps them alive, so their ids stay unique)."""
+    (path, tensor or TensorSpec), in `tf.nest` order; variables and objects keyed by identity
+    go to `refs` (the concrete function keeps them alive, so their ids stay unique)."""
     t = type(value)
     if t is EagerTensor or isinstance(value, EagerTensor):
         leaves.append((path, value))
@@ -130,15 +134,25 @@ def encode(value, path: str, leaves: list, refs: list):
         leaves.append((path, value))
         return ("T", value.shape._dims, value.dtype._np)
     if hasattr(value, "_is_variable"):
+        if id(value) in pinned:
+            refs.append(value)
+            return ("V", id(value))
+        alias = 0
+        for r in refs:
+            if r is value:
+                break
+            if hasattr(r, "_is_variable") and id(r) not in pinned:
+                alias += 1
         refs.append(value)
-        return ("V", id(value))
+        return ("VS", value._shape._dims, value.dtype._np, bool(value.trainable), alias)
     if isinstance(value, Mapping):
         keys = nest._sorted(value)
-        return (t, tuple(keys), tuple(encode(value[k], _join(path, k), leaves, refs)
+        return (t, tuple(keys), tuple(encode(value[k], _join(path, k), leaves, refs, pinned)
                                       for k in keys))
     if isinstance(value, (list, tuple)):
         names = getattr(t, "_fields", None) or range(len(value))
-        return (t, tuple(encode(c, _join(path, i), leaves, refs) for i, c in zip(names, value)))
+        return (t, tuple(encode(c, _join(path, i), leaves, refs, pinned)
+                         for i, c in zip(names, value)))
     if isinstance(value, Tensor):  # a symbolic tensor: only get_concrete_function sees one
         leaves.append((path, TensorSpec(value.shape, value.dtype)))
         return ("T", value.shape._dims, value.dtype._np)
@@ -237,15 +251,28 @@ def first_difference(old, new, path: str = "", relaxed: bool = False):
     return None
 
 
-def encode_call(pos: tuple, kw: dict, names: list):
+def encode_call(pos: tuple, kw: dict, names: list, pinned=frozenset()):
     """The key of a canonical call (positional values, keyword values), the tensor leaves
-    [(name, tensor or spec)] in tf.nest order, and the objects keyed by identity."""
+    [(name, tensor or spec)] in tf.nest order, and the variables and objects keyed by
+    identity or spec (see `variable_args`)."""
     leaves: list = []
     refs: list = []
     keys = nest._sorted(kw)
-    pos_node = (tuple, tuple(encode(v, n, leaves, refs) for v, n in zip(pos, names)))
-    kw_node = (dict, tuple(keys), tuple(encode(kw[k], str(k), leaves, refs) for k in keys))
+    pos_node = (tuple, tuple(encode(v, n, leaves, refs, pinned) for v, n in zip(pos, names)))
+    kw_node = (dict, tuple(keys), tuple(encode(kw[k], str(k), leaves, refs, pinned)
+                                        for k in keys))
     return (tuple, (pos_node, kw_node)), leaves, refs
+
+
+def variable_args(refs: list, pinned=frozenset()) -> list:
+    """The distinct variables keyed by spec (not `pinned`) among `refs`, in alias order: the
+    variables a call binds to the variable slots of its concrete function."""
+    out: list = []
+    for r in refs:
+        if hasattr(r, "_is_variable") and id(r) not in pinned and \
+                not any(r is o for o in out):
+            out.append(r)
+    return out
 
 
 def call_leaves(key) -> list:
@@ -269,6 +296,10 @@ def describe_leaf(node) -> str:
         return f"a tensor of shape {shape} and dtype {_dtypes.from_numpy(node[2]).name}"
     if kind == "P":
         return f"the Python {node[1].__name__} {node[2]!r}"
+    if kind == "VS":
+        shape = "<unknown>" if node[1] is None else str(TensorShape(list(node[1])))
+        return (f"a {'trainable' if node[3] else 'non-trainable'} variable of shape {shape} "
+                f"and dtype {_dtypes.from_numpy(node[2]).name}")
     if kind == "V":
         return f"the variable at {node[1]:#x}"
     if kind == "O":

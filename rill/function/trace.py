@@ -13,14 +13,14 @@ from rill._core import context as _context
 from rill._core import dtypes as _dtypes
 from rill._core import nest
 from rill._core.convert import constant, convert_to_tensor
-from rill._core.graph import Graph, GraphTensor
+from rill._core.graph import Graph, GraphTensor, check_in_scope
 from rill._core.tensor import EagerTensor, Tensor
 from rill._core.tensor_shape import TensorShape
-from rill.function.concrete import ConcreteFunction
+from rill.function.concrete import ConcreteFunction, make_slots
 from rill.function.signature import TensorSpec, is_tensor_leaf, tensor_specs
 
-_graphs = _context.graphs
-_tapes = _context.tapes
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 
 NO_NEW_VARIABLES = (
     "tf.function only supports singleton tf.Variables created on the first call. Make sure "
@@ -31,9 +31,14 @@ NO_NEW_VARIABLES = (
 
 
 def trace(fn, name: str, pos: tuple, kw: dict, pattern, leaves: list, refs: list,
-          signature, params: list, allow_variables: bool) -> ConcreteFunction:
-    """Traces `fn(*pos, **kw)` for the tensor specs of `pattern` into a ConcreteFunction."""
+          signature, params: list, allow_variables: bool,
+          variable_args: list = (), autograph_note: str | None = None) -> ConcreteFunction:
+    """Traces `fn(*pos, **kw)` for the tensor specs of `pattern` into a ConcreteFunction.
+
+    The function sees the variables it is called with; afterwards the ops on
+    `variable_args` are given slots that each call binds to the variables it passes."""
     graph = Graph(name)
+    graph.autograph_note = autograph_note  # why autograph did not convert fn (None: it did)
     if not allow_variables:
         graph.variable_creation_error = NO_NEW_VARIABLES.format(name=name)
     placeholders, specs, shown = [], [], []
@@ -47,28 +52,47 @@ def trace(fn, name: str, pos: tuple, kw: dict, pattern, leaves: list, refs: list
         shown.append(TensorSpec(shape, dtype, user_name))
     structure = (tuple(pos), kw)
     args, kwargs = _replace_tensors(structure, placeholders)
-    saved = _tapes[:]
-    _tapes.clear()
-    _graphs.append(graph)
+    saved = _state.tapes[:]
+    _state.tapes.clear()
+    _state.graphs.append(graph)
     try:
-        result = fn(*args, **kwargs)
+        try:
+            result = fn(*args, **kwargs)
+        except RecursionError as exc:
+            if getattr(exc, "_rill_staged", False):
+                raise
+            raise _recursion_error(name) from None  # one screen, not thousands of frames
         structured_outputs = _to_graph_outputs(graph, result, name)
     finally:
-        for i in range(len(_graphs) - 1, -1, -1):
-            if _graphs[i] is graph:
-                del _graphs[i:]
+        for i in range(len(_state.graphs) - 1, -1, -1):
+            if _state.graphs[i] is graph:
+                del _state.graphs[i:]
                 break
-        _tapes[:] = saved
+        _state.tapes[:] = saved
     outputs, seen = [], set()
     for t in nest.flatten(structured_outputs):
         if t is not None and id(t) not in seen:
             seen.add(id(t))
             outputs.append(t)
     graph.outputs = outputs
+    slots = make_slots(graph, list(variable_args))
     cf = ConcreteFunction(name, graph, placeholders, outputs, structured_outputs,
-                          _replace_tensors(structure, specs), pattern, params, signature, refs)
+                          _replace_tensors(structure, specs), pattern, params, signature, refs,
+                          slots)
     cf._shown_inputs = _replace_tensors(structure, shown)
     return cf
+
+
+def _recursion_error(name: str) -> RecursionError:
+    err = RecursionError(
+        f"maximum recursion depth exceeded while tracing tf.function {name!r}\n"
+        f"A recursion whose end depends on a tensor (e.g. `if n <= 1: return ...` with a "
+        f"tensor n) never ends while tracing: autograph turns the `if` into tf.cond, which "
+        f"traces both branches, so the recursive call is traced again and again.\n"
+        f"hint: write the recursion as a loop over a tensor (`for i in tf.range(n)` or "
+        f"tf.while_loop), or recurse on Python values, which end while tracing.")
+    err._rill_staged = True
+    return err
 
 
 def _replace_tensors(structure, replacements: list):
@@ -87,6 +111,7 @@ def _to_graph_outputs(graph: Graph, result, name: str):
 def _output_tensor(graph: Graph, leaf, name: str) -> GraphTensor:
     if type(leaf) is GraphTensor:
         if leaf.op.graph is not graph:
+            check_in_scope(graph, leaf)  # a loop body's or branch's tensor: say so
             raise ValueError(f"tf.function {name!r} returned the tensor {leaf.name} of another "
                              f"graph ({leaf.op.graph.name!r}).\nhint: return tensors computed "
                              f"inside this function.")

@@ -26,8 +26,8 @@ from rill._core.op import REGISTRY, execute
 from rill._core.tensor import wrap
 from rill._core.tensor_shape import as_shape
 
-_graphs = _context.graphs
-_tapes = _context.tapes
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 
 
 def is_differentiable(t) -> bool:
@@ -178,13 +178,13 @@ class _Tracing:
         self.graph = graph
 
     def __enter__(self):
-        self.saved = _tapes[:]
-        _tapes.clear()
-        _graphs.append(self.graph)
+        self.saved = _state.tapes[:]
+        _state.tapes.clear()
+        _state.graphs.append(self.graph)
 
     def __exit__(self, *exc):
-        _graphs.pop()
-        _tapes[:] = self.saved
+        _state.graphs.pop()
+        _state.tapes[:] = self.saved
 
 
 def placeholder(graph: Graph, shape, dtype) -> GraphTensor:
@@ -207,7 +207,7 @@ def trace(fn: Callable, args: list, name: str, convert_outputs: bool = True):
     tensors of the new graph) unless `convert_outputs` is False: then the caller chooses
     them with `SubGraph.set_outputs`.
     """
-    g = Graph(name, outer=_graphs[-1] if _graphs else None)
+    g = Graph(name, outer=_state.graphs[-1] if _state.graphs else None)
     ins = []
     for a in args:
         shape, dtype = (a.shape, a.dtype) if hasattr(a, "dtype") else a

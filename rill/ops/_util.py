@@ -17,18 +17,22 @@ import numpy as np
 
 from rill._core import context as _context
 from rill._core import dtypes as _dtypes
+from rill._core.composite import CompositeTensorError, dispatch
 from rill._core.convert import convert_to_tensor, scalar_like
 from rill._core.errors import InvalidArgumentError
 from rill._core.graph import constant_value
-from rill._core.op import OpDef, defop, execute
+from rill._core.op import OpDef, defop, execute, record
 from rill._core.tensor import EagerTensor, Tensor
+from rill._core.variable import Variable
 from rill._core.tensor import wrap as _wrap
 from rill._core.tensor_shape import TensorShape
 
-_tapes = _context.tapes
-_graphs = _context.graphs
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 _new = object.__new__
 _Eager = EagerTensor
+_Var = Variable
+_NO_ATTRS: dict = {}
 _PY_SCALARS = (int, float, bool, complex)
 _I32 = np.dtype(np.int32)
 _INT_TYPES = (int, np.integer)
@@ -65,18 +69,48 @@ def binary_inputs(x, y, opdef: OpDef, names=("x", "y")):
 
 def _like(value, other, opdef: OpDef, name: str):
     """Converts a non-tensor value to the dtype of the tensor `other`."""
-    if isinstance(value, _PY_SCALARS) and isinstance(other, _Eager):
-        return _wrap(scalar_like(value, other._value, opdef.public_name, name))
+    if isinstance(value, _PY_SCALARS):
+        if isinstance(other, _Eager) and other._value.dtype.kind != "O":
+            return _wrap(scalar_like(value, other._value, opdef.public_name, name))
+        if other.dtype is _dtypes.string:
+            raise _string_with_number(value, other, opdef, name)
     dtype = other.dtype
     try:
         return convert_to_tensor(value, dtype=dtype)
+    except CompositeTensorError:  # composite (issue 11)
+        raise
     except (TypeError, ValueError) as exc:
+        if isinstance(value, _PY_SCALARS) and isinstance(exc, TypeError):
+            # a Python number TensorFlow's op builder refuses: TypeError, as there
+            kind = type(value).__name__
+            raise TypeError(
+                f"Expected {dtype.name} passed to parameter '{name}' of op '{opdef.name}', got "
+                f"{value!r} of type '{kind}' instead.\n{opdef.public_name}: a Python {kind} "
+                f"is not converted to {dtype.name} implicitly.\nhint: cast the tensor first, "
+                f"e.g. tf.cast(x, tf.float32), or pass a value of dtype {dtype.name}."
+            ) from None
         raise InvalidArgumentError(
             None, opdef.name,
             f"{opdef.public_name}: argument {name}={value!r} cannot be converted to "
             f"{dtype.name} like the other argument: {exc}\n"
             f"hint: pass a value of dtype {dtype.name}, or tf.cast the other argument."
         ) from None
+
+
+def _string_with_number(value, other, opdef: OpDef, name: str) -> Exception:
+    """A Python number with a string tensor: TensorFlow's error (the number is not
+    converted to text)."""
+    kind = "bool" if isinstance(value, bool) else "int32" if isinstance(value, int) else \
+        "float32" if isinstance(value, float) else "complex128"
+    index = 1 if name == "y" else 0
+    why = (f"\n{opdef.public_name}: the Python {type(value).__name__} {value!r} is not "
+           f"converted to a string.\nhint: pass a string (str({value!r})) to join text.")
+    if type(other) is _Eager:
+        return InvalidArgumentError(
+            None, opdef.name, f"cannot compute {opdef.name} as input #{index}(zero-based) was "
+            f"expected to be a string tensor but is a {kind} tensor [Op:{opdef.name}]{why}")
+    return TypeError(f"Input '{name}' of '{opdef.name}' Op has type {kind} that does not "
+                     f"match type string of argument '{'x' if name == 'y' else 'y'}'.{why}")
 
 
 def dtype_mismatch(opdef: OpDef, x, y, names=("x", "y")) -> InvalidArgumentError:
@@ -115,8 +149,10 @@ def as_int(value, fn: str, arg: str) -> int:
     v = constant_value(value) if isinstance(value, Tensor) else None
     if v is not None and np.ndim(v) == 0 and np.asarray(v).dtype.kind in "iu":
         return int(v)
-    raise TypeError(f"{fn}: argument {arg} must be a Python integer known while tracing, got "
-                    f"{value!r}.\nhint: pass a Python int such as {arg}=0.")
+    first = f"Cannot convert {value!r} to EagerTensor of dtype int32\n" \
+        if isinstance(value, (float, np.floating)) else ""
+    raise TypeError(f"{first}{fn}: argument {arg} must be a Python integer known while "
+                    f"tracing, got {value!r}.\nhint: pass a Python int such as {arg}=0.")
 
 
 def axis_arg(axis, rank, fn: str, op: str, extra: int = 0, arg: str = "axis") -> int:
@@ -184,6 +220,8 @@ def int_tensor(value, fn: str, arg: str):
     else:
         try:
             t = convert_to_tensor(value, dtype_hint=_dtypes.int32)
+        except CompositeTensorError:  # composite (issue 11)
+            raise
         except (TypeError, ValueError) as exc:
             raise TypeError(f"{fn}: argument {arg}={value!r} must be a list of integers or "
                             f"an integer tensor: {exc}") from None
@@ -280,10 +318,10 @@ def broadcast_shapes(a: TensorShape, b: TensorShape, op_name: str = "") -> Tenso
     """Static broadcast of two shapes; unknown dimensions stay unknown where they matter."""
     if a.rank is None or b.rank is None:
         return TensorShape(None)
-    da, db = a.as_list(), b.as_list()
-    n = max(len(da), len(db))
-    da = [1] * (n - len(da)) + da
-    db = [1] * (n - len(db)) + db
+    da0, db0 = a.as_list(), b.as_list()
+    n = max(len(da0), len(db0))
+    da = [1] * (n - len(da0)) + da0
+    db = [1] * (n - len(db0)) + db0
     out = []
     for p, q in zip(da, db):
         if p == 1:
@@ -295,9 +333,19 @@ def broadcast_shapes(a: TensorShape, b: TensorShape, op_name: str = "") -> Tenso
         elif q is None or p == q:
             out.append(p)
         else:
-            raise ValueError(f"{op_name}: shapes {a} and {b} are incompatible for "
-                             f"broadcasting (dimension {p} vs {q}).")
+            where = f" for {op_name}" if op_name else ""
+            raise ValueError(f"Dimensions must be equal, but are {p} and {q}{where} with input "
+                             f"shapes: {_dims_text(da0)}, {_dims_text(db0)}.\nshapes {a} and {b} "
+                             f"cannot be broadcast together.\nhint: {BROADCAST_HINT}")
     return TensorShape(out)
+
+
+BROADCAST_HINT = ("broadcasting matches dimensions from the last one, and each pair must be "
+                  "equal or 1: reshape one side or add an axis (tf.expand_dims, x[:, None]).")
+
+
+def _dims_text(dims) -> str:
+    return "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
 
 
 def same_rule(x, **attrs):
@@ -314,29 +362,6 @@ def bool_broadcast_rule(x, y, **attrs):
 
 def bool_same_rule(x, **attrs):
     return x.shape, _dtypes.bool
-
-
-def normalize_axis(axis, rank):
-    """Axis argument as a sorted tuple of non-negative ints (None: all axes)."""
-    if axis is None:
-        return None if rank is None else tuple(range(rank))
-    if isinstance(axis, (EagerTensor,)):
-        axis = axis._value.tolist()
-    if isinstance(axis, np.ndarray):
-        axis = axis.tolist()
-    if isinstance(axis, (int, np.integer)):
-        axis = [int(axis)]
-    if rank is None:
-        return tuple(int(a) for a in axis)
-    out = []
-    for a in axis:
-        a = int(a)
-        if not -rank <= a < max(rank, 1):
-            raise InvalidArgumentError(None, None,
-                                       f"axis {a} is out of range for a tensor of rank {rank}.\n"
-                                       f"hint: axes must lie in [-{rank}, {rank}).")
-        out.append(a % rank if rank else 0)
-    return tuple(sorted(set(out)))
 
 
 def reduction_rule(x, *, axis, keepdims, **attrs):
@@ -373,6 +398,78 @@ def check_kinds(opdef: OpDef, kinds: str | None, x, arg: str = "x") -> None:
         f"hint: cast it to a supported dtype first, e.g. {fix}.")
 
 
+def eager_unary(opdef: OpDef, x, kinds: str):
+    """The eager fast path of a unary op for what the inline one leaves (a tape recording, a
+    variable operand): the kernel, then a record on the tapes. None when the op must take
+    the general path (a graph is being traced, an op hook is set, another input or dtype)."""
+    if _active:
+        graphs, tapes, hooks = _state.lists
+        if graphs or hooks:
+            return None
+    else:
+        tapes = None
+    if type(x) is _Var:
+        x = x.value()
+    elif type(x) is not _Eager:
+        return None
+    v = x._value
+    if v.dtype.kind not in kinds:
+        return None
+    try:
+        out = opdef.kernel(v)
+    except Exception:  # noqa: BLE001 - the general path raises TensorFlow's error
+        return None
+    t = _new(_Eager)
+    t._value = out
+    if tapes:
+        record(opdef, (x,), _NO_ATTRS, (t,), tapes)
+    return t
+
+
+def eager_binary(opdef: OpDef, x, y, kinds: str, attrs: dict = _NO_ATTRS):
+    """`eager_unary` for a binary op: both operands eager of one dtype, or one a Python
+    number that takes the other's float dtype (`0.5 * t`, `v + 1.0`)."""
+    if _active:
+        graphs, tapes, hooks = _state.lists
+        if graphs or hooks:
+            return None
+    else:
+        tapes = None
+    if type(x) is _Var:
+        x = x.value()
+    if type(y) is _Var:
+        y = y.value()
+    tx, ty = type(x), type(y)
+    if tx is _Eager:
+        xv = x._value
+        if ty is _Eager:
+            yv = y._value
+            if yv.dtype is not xv.dtype:
+                return None
+        elif (ty is float or ty is int) and xv.dtype.kind == "f":
+            yv, y = xv.dtype.type(y), None
+        else:
+            return None
+        kind = xv.dtype.kind
+    elif ty is _Eager and (tx is float or tx is int) and y._value.dtype.kind == "f":
+        yv = y._value
+        xv, x, kind = yv.dtype.type(x), None, "f"
+    else:
+        return None
+    if kind not in kinds:
+        return None
+    try:
+        out = opdef.kernel(xv, yv, **attrs)
+    except Exception:  # noqa: BLE001 - the general path raises TensorFlow's error
+        return None
+    t = _new(_Eager)
+    t._value = out
+    if tapes:
+        inputs = (_wrap(xv) if x is None else x, _wrap(yv) if y is None else y)
+        record(opdef, inputs, attrs, (t,), tapes)
+    return t
+
+
 def make_unary(opdef: OpDef, doc: str | None = None, kinds: str | None = None):
     """The public function of an elementwise unary op, with the fast eager path.
 
@@ -382,7 +479,7 @@ def make_unary(opdef: OpDef, doc: str | None = None, kinds: str | None = None):
     ok = kinds or _ALL_KINDS
 
     def fn(x, name=None):
-        if type(x) is _Eager and not _tapes and not _graphs:
+        if type(x) is _Eager and not _active:
             v = x._value
             if v.dtype.kind in ok:
                 try:
@@ -393,7 +490,13 @@ def make_unary(opdef: OpDef, doc: str | None = None, kinds: str | None = None):
                     t = _new(_Eager)
                     t._value = out
                     return t
-        x = to_tensor(x)
+        t = eager_unary(opdef, x, ok)  # a tape, a variable
+        if t is not None:
+            return t
+        try:
+            x = to_tensor(x)
+        except CompositeTensorError:  # composite (issue 11)
+            return dispatch(opdef.public_name, (x,), {}, fn)
         if kinds is not None:
             check_kinds(opdef, kinds, x)
         return execute(opdef, (x,))
@@ -405,16 +508,20 @@ def make_unary(opdef: OpDef, doc: str | None = None, kinds: str | None = None):
     return fn
 
 
-def make_binary(opdef: OpDef, doc: str | None = None, kinds: str | None = None):
+def make_binary(opdef: OpDef, doc: str | None = None, kinds: str | None = None,
+                string_op: OpDef | None = None):
     """The public function of an elementwise binary op, with the fast eager path.
 
     `kinds`: the NumPy dtype kinds the op accepts (see `_ALL_KINDS`); None: any.
+    `string_op`: the op that string tensors run instead (TensorFlow's `Add` for `+`).
     """
     kernel = opdef.kernel
     ok = kinds or _ALL_KINDS
+    if string_op is not None:
+        ok = ok.replace("O", "")
 
     def fn(x, y, name=None):
-        if type(x) is _Eager and not _tapes and not _graphs:
+        if type(x) is _Eager and not _active:
             xv = x._value
             ty = type(y)
             if ty is _Eager:
@@ -438,9 +545,17 @@ def make_binary(opdef: OpDef, doc: str | None = None, kinds: str | None = None):
                     t = _new(_Eager)
                     t._value = out
                     return t
-        x, y = binary_inputs(x, y, opdef)
+        t = eager_binary(opdef, x, y, ok)  # a tape, a variable, a number on the left
+        if t is not None:
+            return t
+        try:
+            x, y = binary_inputs(x, y, opdef)
+        except CompositeTensorError:  # composite (issue 11)
+            return dispatch(opdef.public_name, (x, y), {}, fn)
         if kinds is not None:
             check_kinds(opdef, kinds, x)
+        if string_op is not None and x.dtype is _dtypes.string:
+            return execute(string_op, (x, y))
         return execute(opdef, (x, y))
 
     fn.__name__ = opdef.public_name.rsplit(".", 1)[-1]
@@ -457,16 +572,21 @@ def unary_op(name: str, kernel, grad, public_name: str, rule=same_rule, doc: str
 
 
 def binary_op(name: str, kernel, grad, public_name: str, rule=broadcast_rule,
-              doc: str | None = None, kinds: str | None = None):
+              doc: str | None = None, kinds: str | None = None, string_op=None):
     """Declares an elementwise binary op and returns its public function."""
-    return make_binary(defop(name, kernel, rule, grad, public_name=public_name), doc, kinds)
+    return make_binary(defop(name, kernel, rule, grad, public_name=public_name), doc, kinds,
+                       string_op)
 
 
 # -- gradients ----------------------------------------------------------------------------
 def unbroadcast(dy, x):
     """Sums `dy` over the axes along which `x` was broadcast, giving `x`'s shape."""
-    if type(dy) is _Eager and type(x) is _Eager and dy._value.shape == x._value.shape:
-        return dy  # the common case, without building TensorShapes
+    if type(dy) is _Eager and type(x) is _Eager:  # without building TensorShapes
+        shape = np.shape(x._value)
+        if dy._value.shape == shape:
+            return dy
+        if not _active:
+            return _wrap(_sum_to(dy._value, shape))
     xs, ds = x.shape, dy.shape
     if xs == ds and xs.is_fully_defined():
         return dy
@@ -484,10 +604,15 @@ def shape_tensor(x):
 
 
 def _sum_to_shape(dy, shape):
-    shape = tuple(int(d) for d in shape)
+    return _sum_to(dy, tuple(np.asarray(shape).tolist()))
+
+
+def _sum_to(dy, shape: tuple):
     if dy.shape == shape:
         return dy
     lead = dy.ndim - len(shape)
+    if lead > 0 and dy.shape[lead:] == shape:  # a bias: only leading axes to sum
+        return np.add.reduce(dy, axis=tuple(range(lead)), dtype=dy.dtype)
     axes = tuple(range(lead)) + tuple(i + lead for i, d in enumerate(shape)
                                       if d == 1 and dy.shape[i + lead] != 1)
     out = np.sum(dy, axis=axes, keepdims=True, dtype=dy.dtype) if axes else dy

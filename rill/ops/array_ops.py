@@ -16,6 +16,7 @@ import numpy as np
 
 from rill._core import context as _context
 from rill._core import dtypes as _dtypes
+from rill._core.composite import CompositeTensor, CompositeTensorError, dispatch
 from rill._core.convert import convert_to_tensor
 from rill._core.errors import InvalidArgumentError
 from rill._core.graph import constant_value
@@ -44,8 +45,8 @@ from rill.ops._util import (
 from rill.ops._util import op_error as _error
 from rill.ops.indexed_slices import IndexedSlices
 
-_tapes = _context.tapes
-_graphs = _context.graphs
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 _Eager = EagerTensor
 _I64 = np.dtype(np.int64)
 _INT_TYPES = (int, np.integer)
@@ -58,7 +59,10 @@ def shape(input, out_type=_dtypes.int32, name=None):  # noqa: A002 - TensorFlow'
     >>> tf.shape(tf.zeros([2, 3])).numpy()
     array([2, 3], dtype=int32)
     """
-    x = to_tensor(input)
+    try:
+        x = to_tensor(input)
+    except CompositeTensorError:  # composite (issue 11)
+        return dispatch("tf.shape", (input, out_type))
     out_type = _dtypes.as_dtype(out_type)
     if type(x) is _Eager:
         return _wrap(np.array(x._value.shape, dtype=out_type._np))
@@ -78,7 +82,10 @@ RANK = defop("Rank", lambda x: np.int32(np.ndim(x)), lambda x: (TensorShape([]),
 
 def rank(input, name=None):  # noqa: A002
     """The number of dimensions of a tensor, as an int32 scalar tensor (`tf.rank`)."""
-    x = to_tensor(input)
+    try:
+        x = to_tensor(input)
+    except CompositeTensorError:  # composite (issue 11)
+        return dispatch("tf.rank", (input,))
     r = x.shape.rank
     if r is not None:
         return _wrap(np.int32(r))
@@ -92,7 +99,10 @@ SIZE = defop("Size", lambda x, *, out_type: out_type._np.type(np.size(x)),
 
 def size(input, out_type=_dtypes.int32, name=None):  # noqa: A002
     """The number of elements of a tensor, as a scalar tensor (`tf.size`)."""
-    x = to_tensor(input)
+    try:
+        x = to_tensor(input)
+    except CompositeTensorError:  # composite (issue 11)
+        return dispatch("tf.size", (input, out_type))
     out_type = _dtypes.as_dtype(out_type)
     n = x.shape.num_elements()
     if n is not None:
@@ -102,11 +112,32 @@ def size(input, out_type=_dtypes.int32, name=None):  # noqa: A002
 
 # -- reshape, squeeze, expand_dims --------------------------------------------------------
 def _reshape_kernel(x, shape):
-    dims = shape.tolist()
-    try:
-        return x.reshape(dims)
-    except ValueError:
-        raise _reshape_error(x.size, dims) from None
+    return x.reshape(_resolve_dims(np.shape(x), shape.tolist()))
+
+
+def _resolve_dims(in_shape: tuple, dims: list) -> list:
+    """`dims` with its -1 filled in, as TensorFlow does. When another requested dimension is
+    0 (so the size says nothing), -1 takes what the input's nonzero dimensions leave:
+    [0, 3] reshaped to [0, -1] is [0, 3]."""
+    n = prod(in_shape)
+    if dims.count(-1) > 1 or any(d < -1 for d in dims):
+        raise _reshape_error(n, dims)
+    if -1 not in dims:
+        if prod(dims) != n:
+            raise _reshape_error(n, dims)
+        return dims
+    rest = prod(d for d in dims if d != -1)
+    if rest == 0:
+        num = prod(d for d in in_shape if d != 0)
+        den = prod(d for d in dims if d not in (0, -1))
+        if n or num % den:
+            raise _reshape_error(n, dims)
+        fill = num // den
+    elif n % rest:
+        raise _reshape_error(n, dims)
+    else:
+        fill = n // rest
+    return [fill if d == -1 else d for d in dims]
 
 
 def _reshape_error(n: int, dims: list) -> InvalidArgumentError:
@@ -114,7 +145,8 @@ def _reshape_error(n: int, dims: list) -> InvalidArgumentError:
     if len(unknown) > 1:
         msg = f"Only one input size may be -1, not both {unknown[0]} and {unknown[1]}"
     elif any(d < -1 for d in dims):
-        msg = f"Size {next(i for i, d in enumerate(dims) if d < -1)} must be non-negative"
+        i = next(i for i, d in enumerate(dims) if d < -1)
+        msg = f"Size {i} must be non-negative, not {dims[i]}"
     elif unknown:
         msg = (f"Input to reshape is a tensor with {n} values, but the requested shape "
                f"{dims} requires a multiple of {prod(d for d in dims if d != -1)}")
@@ -133,23 +165,11 @@ def _reshape_rule(x, shape):
     if v is None:
         return dims_rule(shape), x.dtype
     dims = [int(d) for d in np.reshape(v, -1)]
-    n = x.shape.num_elements()
+    if x.shape.is_fully_defined():
+        return TensorShape(_resolve_dims(tuple(x.shape.as_list()), dims)), x.dtype
     if dims.count(-1) > 1 or any(d < -1 for d in dims):
-        raise _reshape_error(n if n is not None else -1, dims)
-    if -1 in dims:
-        rest = prod(d for d in dims if d != -1)
-        if n is None:
-            fill = None
-        elif rest == 0 or n % rest:
-            if n or rest:
-                raise _reshape_error(n, dims)
-            fill = 0
-        else:
-            fill = n // rest
-        dims = [fill if d == -1 else d for d in dims]
-    elif n is not None and prod(dims) != n:
-        raise _reshape_error(n, dims)
-    return TensorShape(dims), x.dtype
+        raise _reshape_error(-1, dims)
+    return TensorShape([None if d == -1 else d for d in dims]), x.dtype
 
 
 RESHAPE = defop("Reshape", _reshape_kernel, _reshape_rule,
@@ -163,11 +183,12 @@ def reshape(tensor, shape, name=None):
     >>> tf.reshape(tf.range(6), [2, -1]).shape
     TensorShape([2, 3])
     """
-    if type(tensor) is _Eager and not _tapes and not _graphs:
+    if type(tensor) is _Eager and not _active:
         ts = type(shape)
         if ts is list or ts is tuple:
             try:
-                return _wrap(tensor._value.reshape(shape))
+                if min(shape) >= -1:  # NumPy takes any negative size for -1
+                    return _wrap(tensor._value.reshape(shape))
             except (ValueError, TypeError):
                 pass
     x = to_tensor(tensor)
@@ -254,7 +275,7 @@ def expand_dims(input, axis, name=None):  # noqa: A002
         axis = axis[0]
     x = to_tensor(input)
     a = axis_arg(axis, x.shape.rank, "tf.expand_dims", "ExpandDims", extra=1)
-    if type(x) is _Eager and not _tapes and not _graphs:
+    if type(x) is _Eager and not _active:
         s = x._value.shape
         return _wrap(x._value.reshape(s[:a] + (1,) + s[a:]))
     return execute(EXPAND_DIMS, (x,), {"axis": a})
@@ -342,7 +363,7 @@ def _filled(shape, dtype, one: bool, fn: str):
         value = np.array(b"", dtype=object)
     else:
         value = dtype._np.type(1 if one else 0)
-    if not _graphs:
+    if not (_active and _state.graphs):
         dims = _static_dims(shape)
         if dims is not None:
             if dtype is _dtypes.string:
@@ -370,10 +391,13 @@ def ones(shape, dtype=_dtypes.float32, name=None, layout=None):
 
 
 def _filled_like(input, dtype, opdef, one: bool):  # noqa: A002
-    if dtype is None and type(input) is _Eager and not _graphs:
+    if dtype is None and type(input) is _Eager and not (_active and _state.graphs):
         v = input._value
         return _wrap(np.ones_like(v) if one else np.zeros_like(v))
-    x = to_tensor(input)
+    try:
+        x = to_tensor(input)
+    except CompositeTensorError:  # composite (issue 11)
+        return dispatch("tf.ones_like" if one else "tf.zeros_like", (input, dtype))
     if dtype is not None and _dtypes.as_dtype(dtype) is not x.dtype:
         return _filled(shape(x), dtype, one, opdef.public_name)
     return execute(opdef, (x,))
@@ -435,7 +459,8 @@ def range_(start, limit=None, delta=1, dtype=None, name="range"):
         start, limit = 0, start
     if dtype is not None:
         dtype = _dtypes.as_dtype(dtype)
-    if not _graphs and type(start) is int and type(limit) is int and type(delta) is int \
+    if not (_active and _state.graphs) and type(start) is int and type(limit) is int \
+            and type(delta) is int \
             and dtype in (None, _dtypes.int32, _dtypes.int64):
         _check_range(start, limit, delta)
         npd = (dtype or _dtypes.int32)._np
@@ -544,7 +569,7 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
            [0., 0., 1.]], dtype=float32)
     """
     if type(indices) is _Eager and type(depth) is int and depth >= 0 and on_value is None \
-            and off_value is None and axis in (None, -1) and not _graphs:
+            and off_value is None and axis in (None, -1) and not (_active and _state.graphs):
         v = indices._value
         if v.dtype.kind in "iu":
             npd = _dtypes.float32._np if dtype is None else _dtypes.as_dtype(dtype)._np
@@ -602,7 +627,7 @@ def sequence_mask(lengths, maxlen=None, dtype=_dtypes.bool, name=None):
         raise ValueError(f"tf.sequence_mask: Argument `maxlen` must be scalar, got shape "
                          f"{m.shape}.")
     row = range_(0, _m.cast(m, lens.dtype), 1)
-    if type(lens) is _Eager and type(row) is _Eager and not _graphs:
+    if type(lens) is _Eager and type(row) is _Eager and not (_active and _state.graphs):
         out = _wrap(row._value < np.expand_dims(lens._value, -1))
     else:
         out = _m.less(row, expand_dims(lens, -1))
@@ -684,7 +709,12 @@ def where(condition, x=None, y=None, name=None):
         raise ValueError("x and y must both be non-None or both be None.\nhint: tf.where(c) "
                          "gives coordinates, tf.where(c, x, y) selects values.")
     if x is None:
-        return execute(WHERE, (to_tensor(condition),))
+        try:
+            return execute(WHERE, (to_tensor(condition),))
+        except CompositeTensorError:  # composite (issue 11)
+            return dispatch("tf.where", (condition,))
+    if any(isinstance(v, CompositeTensor) for v in (condition, x, y)):  # composite (issue 11)
+        return dispatch("tf.where", (condition, x, y))
     if is_tensor_like(condition):
         c = to_tensor(condition)
         if c.dtype is not _dtypes.bool:
@@ -695,8 +725,7 @@ def where(condition, x=None, y=None, name=None):
     else:
         c = convert_to_tensor(condition, dtype=_dtypes.bool)
     x, y = binary_inputs(x, y, SELECT)
-    if type(c) is _Eager and type(x) is _Eager and type(y) is _Eager and not _tapes \
-            and not _graphs:
+    if type(c) is _Eager and type(x) is _Eager and type(y) is _Eager and not _active:
         try:
             return _wrap(np.where(c._value, x._value, y._value))
         except ValueError:
@@ -716,7 +745,10 @@ IDENTITY = defop("Identity", lambda x: x, same_rule, lambda op, dy: (dy,),
 
 def identity(input, name=None):  # noqa: A002
     """A tensor with the same value as `input` (a snapshot of a variable) (`tf.identity`)."""
-    return execute(IDENTITY, (to_tensor(input),))
+    try:
+        return execute(IDENTITY, (to_tensor(input),))
+    except CompositeTensorError:  # composite (issue 11)
+        return dispatch("tf.identity", (input,))
 
 
 STOP_GRADIENT = defop("StopGradient", lambda x: x, same_rule, grad=None,

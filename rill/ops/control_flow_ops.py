@@ -38,8 +38,8 @@ from rill.ops._subgraph import (
     zeros_like,
 )
 
-_graphs = _context.graphs
-_tapes = _context.tapes
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 
 
 # -- nested values ---------------------------------------------------------------------------
@@ -208,7 +208,7 @@ def assemble_branches(opdef, selector, subs: list, results: list, labels: list, 
             shape = shape.most_specific_compatible_shape(o.shape)
         specs.append((shape, outs[0].dtype))
     captures = align_captures(subs, 0)
-    outs = _graphs[-1].create_op(variant(opdef, subs), (selector, *captures),
+    outs = _state.graphs[-1].create_op(variant(opdef, subs), (selector, *captures),
                                  {"branches": tuple(subs), "specs": tuple(specs)}, name=name)
     return pack(first, outs)
 
@@ -257,7 +257,7 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
     """
     _check_callable(true_fn, "true_fn", "tf.cond")
     _check_callable(false_fn, "false_fn", "tf.cond")
-    if not _graphs:
+    if not (_active and _state.graphs):
         return true_fn() if _eager_truth(pred, "tf.cond") else false_fn()
     if isinstance(pred, (bool, np.bool_)):
         raise TypeError("tf.cond: pred must not be a Python bool inside a tf.function.\n"
@@ -291,7 +291,7 @@ def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
     if default is not None:
         _check_callable(default, "default", "tf.switch_case")
         fns = fns + [default]
-    if not _graphs:
+    if not (_active and _state.graphs):
         i = int(branch_index)
         return fns[i if 0 <= i < len(fns) else -1]()
     index = convert_to_tensor(branch_index)
@@ -365,7 +365,7 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
         fns.append(pair[1])
     if default is not None:
         _check_callable(default, "default", "tf.case")
-    if not _graphs:
+    if not (_active and _state.graphs):
         index = _case_index_kernel(*[_eager_truth(p, "tf.case") for p in preds],
                                    exclusive=exclusive, has_default=default is not None)
         return (fns + [default])[index]()
@@ -403,7 +403,7 @@ def _while_kernel(*args, cond, body, n_vars, has_max, keep_history, specs, back_
     vs, caps, max_it = _split_while_args(args, n_vars, has_max)
     # the loop variables of every iteration, for the gradient: kept when a tape watched the
     # op while tracing, or when one is recording now (eager replays of a traced graph)
-    vs, history = _run_loop(cond, body, vs, caps, max_it, keep_history or bool(_tapes))
+    vs, history = _run_loop(cond, body, vs, caps, max_it, keep_history or bool(_state.tapes))
     box = np.empty((), dtype=object)
     box[()] = history
     return (*vs, box)
@@ -563,7 +563,7 @@ def build_while(cond, body, loop_vars, shape_invariants, maximum_iterations, nam
     passes the `names` of the variables for its errors)."""
     positional = isinstance(loop_vars, (list, tuple))
     loop_vars = _to_tensors(loop_vars)
-    if not _graphs:
+    if not (_active and _state.graphs):
         return _eager_while(cond, body, loop_vars, maximum_iterations, positional, api)
     flat = flatten(loop_vars)
     invariants = _invariants(loop_vars, shape_invariants, api)
@@ -589,9 +589,9 @@ def build_while(cond, body, loop_vars, shape_invariants, maximum_iterations, nam
     has_max = maximum_iterations is not None
     if has_max:
         inputs += (convert_to_tensor(maximum_iterations, dtype=_dtypes.int32),)
-    keep = bool(back_prop) and any(id(x) in tape._ids for tape in _tapes for x in inputs)
+    keep = bool(back_prop) and any(id(x) in tape._ids for tape in _state.tapes for x in inputs)
     opdef = WHILE if cond_sub.is_stateful() or body_sub.is_stateful() else STATELESS_WHILE
-    outs = _graphs[-1].create_op(opdef, inputs, {
+    outs = _state.graphs[-1].create_op(opdef, inputs, {
         "cond": cond_sub, "body": body_sub, "n_vars": len(flat), "has_max": has_max,
         "keep_history": keep, "specs": tuple(specs), "back_prop": bool(back_prop)}, name=name)
     return pack(loop_vars, outs[:len(flat)])

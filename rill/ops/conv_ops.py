@@ -1,128 +1,28 @@
-"""Convolution and pooling (`tf.nn.conv2d`, `tf.nn.max_pool2d`, ...), channels-last.
+"""Convolution and pooling (`tf.nn.conv2d`, `tf.nn.conv3d`, `tf.nn.max_pool3d`, ...).
 
-Kernels work for any number of spatial dimensions (conv1d runs the Conv2D op on one
-spatial axis). A convolution gathers every window into one matrix with a strided view
-(im2col) and multiplies it by the filter in one BLAS call; its gradients are ops of their
-own (Conv2DBackpropInput, Conv2DBackpropFilter) whose gradients are convolutions again, so
-convolutions can be differentiated twice. Pooling loops over the few window positions, never
-over elements.
+The ops are TensorFlow's: Conv2D (1-D and 2-D, grouped when the input has a multiple of the
+filter's depth), Conv3D, DepthwiseConv2dNative, MaxPool/AvgPool (1-D and 2-D) and
+MaxPool3D/AvgPool3D, each with its gradient ops. The gradients of a convolution are ops of
+their own (Conv2DBackpropInput, Conv2DBackpropFilter, ...) whose gradients are convolutions
+again, so convolutions can be differentiated twice; the transposed convolutions are the
+input-gradient ops. Kernels are channels-last and rank-generic; they live in
+`_conv_kernels.py`, with the notes on how they are fast.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from rill._core import blas as _blas
 from rill._core.errors import InvalidArgumentError
 from rill._core.graph import constant_value
 from rill._core.op import defop, execute
 from rill._core.tensor_shape import TensorShape
-from rill.ops._util import shape_tensor, to_tensor
-from rill.ops.nn_ops import masked
-
-_as_strided = np.lib.stride_tricks.as_strided
+from rill.ops import _conv_kernels as K
+from rill.ops._util import dims_rule, shape_tensor, to_tensor
 
 
-# -- geometry -----------------------------------------------------------------------------
-def _geometry(sizes, ksizes, strides, dilations, padding, explicit):
-    """Output sizes and (before, after) paddings per spatial axis (None where unknown)."""
-    outs, pads = [], []
-    for i, (n, k, s, d) in enumerate(zip(sizes, ksizes, strides, dilations)):
-        ek = None if k is None else (k - 1) * d + 1
-        if padding == "SAME":
-            o = None if n is None else -(-n // s)
-            total = None if n is None or k is None else max((o - 1) * s + ek - n, 0)
-            pads.append(None if total is None else (total // 2, total - total // 2))
-        else:
-            b, a = explicit[i] if padding == "EXPLICIT" else (0, 0)
-            o = None
-            if n is not None and k is not None:
-                room = n + b + a - ek + s
-                if room <= -s:
-                    raise ValueError(f"Computed output size would be negative: {-(-room // s)} "
-                                     f"[input_size: {n}, effective_filter_size: {ek}, stride: "
-                                     f"{s}]; the window is larger than the (padded) input")
-                o = max(room // s, 0)
-            pads.append((b, a))
-        outs.append(o)
-    return outs, pads
-
-
-def _pad(x, pads, value=0, channels_first=False):
-    """Pads the spatial axes of a channels-last x (optionally moving channels to the front,
-    in the same copy)."""
-    padded = any(b or a for b, a in pads)
-    if not padded and not channels_first:
-        return x
-    n, c = x.shape[0], x.shape[-1]
-    spatial = tuple(s + b + a for s, (b, a) in zip(x.shape[1:-1], pads))
-    inner = tuple(slice(b, b + s) for s, (b, _) in zip(x.shape[1:-1], pads))
-    if channels_first:
-        shape, where, x = (c, n) + spatial, (slice(None), slice(None)) + inner, \
-            np.moveaxis(x, -1, 0)
-    else:
-        shape, where = (n,) + spatial + (c,), (slice(None),) + inner
-    out = np.full(shape, value, dtype=x.dtype) if padded and value else \
-        np.zeros(shape, dtype=x.dtype) if padded else np.empty(shape, dtype=x.dtype)
-    out[where] = x
-    return out
-
-
-def _windows(xp, ksizes, strides, dilations, outs):
-    """A read-only view (N, *outs, *ksizes, C) of every window of the padded input."""
-    st = xp.strides
-    ns = len(ksizes)
-    shape = (xp.shape[0],) + tuple(outs) + tuple(ksizes) + (xp.shape[-1],)
-    strides_ = (st[0],) + tuple(st[1 + i] * strides[i] for i in range(ns)) + \
-        tuple(st[1 + i] * dilations[i] for i in range(ns)) + (st[-1],)
-    return _as_strided(xp, shape, strides_, writeable=False)
-
-
-def _slices(pos, strides, dilations, outs):
-    """Index of the input elements that window position `pos` touches, one per output."""
-    return (slice(None),) + tuple(slice(p * d, p * d + s * (o - 1) + 1, s)
-                                  for p, s, d, o in zip(pos, strides, dilations, outs))
-
-
-def _crop(xp, pads, sizes):
-    return xp[(slice(None),) + tuple(slice(b, b + n) for (b, _), n in zip(pads, sizes))]
-
-
-def _im2col(x, ksizes, strides, dilations, padding, explicit):
-    """Every window as one row of a (windows, K * C) matrix, and the geometry."""
-    sizes = x.shape[1:-1]
-    outs, pads = _geometry(sizes, ksizes, strides, dilations, padding, explicit)
-    n, c = x.shape[0], x.shape[-1]
-    rows = n * int(np.prod(outs))
-    if all(k == 1 for k in ksizes) and all(s == 1 for s in strides) and \
-            not any(b or a for b, a in pads):
-        return x.reshape(rows, c), outs, pads
-    if c >= 4:  # one copy of a strided view; rows of K * C contiguous values
-        win = _windows(_pad(x, pads), ksizes, strides, dilations, outs)
-        return win.reshape(rows, int(np.prod(ksizes)) * c), outs, pads
-    # few channels: copy each window position as one block (channels outermost) and use
-    # the transposed matrix, far faster than a copy with an innermost length of 1 to 3
-    xcf = _pad(x, pads, channels_first=True)
-    cols = np.empty(tuple(ksizes) + (c, n) + tuple(outs), dtype=x.dtype)
-    for pos in np.ndindex(*ksizes):
-        cols[pos] = xcf[(slice(None),) + _slices(pos, strides, dilations, outs)]
-    return cols.reshape(int(np.prod(ksizes)) * c, rows).T, outs, pads
-
-
-def _matmul(a, b):
-    batch = max(a.size // (a.shape[-2] * a.shape[-1] or 1), b.size // (b.shape[-2] *
-                                                                       b.shape[-1] or 1))
-    _blas.for_flops(batch * a.shape[-2] * a.shape[-1] * b.shape[-1])
-    out = np.matmul(a, b)
-    return out if out.dtype == a.dtype else out.astype(a.dtype)  # bfloat16 comes back f32
-
-
-# -- Conv2D and its gradients -------------------------------------------------------------
-def _conv_kernel(x, w, *, strides, dilations, padding, explicit):
-    ksizes = w.shape[:-2]
-    cols, outs, _ = _im2col(x, ksizes, strides, dilations, padding, explicit)
-    out = _matmul(cols, w.reshape(-1, w.shape[-1]))
-    return out.reshape((x.shape[0],) + tuple(outs) + (w.shape[-1],))
+def _ints(sizes) -> tuple:
+    return tuple(int(v) for v in sizes)
 
 
 def _check_dtypes(name, *xs):
@@ -132,8 +32,46 @@ def _check_dtypes(name, *xs):
                              f"{x.dtype.name})")
 
 
-def _conv_rule(x, w, *, strides, dilations, padding, explicit):
-    _check_dtypes("Conv2D", x, w)
+def _sizes_rule(sizes, like, dtype):
+    """The shape an int32 `sizes` input describes (what tracing knows of it, as TensorFlow's
+    shape inference: constants, stacks of scalars, slices of shapes)."""
+    shape = dims_rule(sizes)
+    if shape.rank is None and like.shape.rank is not None:
+        shape = TensorShape([None] * like.shape.rank)
+    return shape, dtype
+
+
+def _check_out_backprop(dy, outs, what):
+    if tuple(dy.shape[1:-1]) != tuple(outs):
+        raise ValueError(f"out_backprop has spatial shape {dy.shape[1:-1]} but {what} "
+                         f"gives {tuple(outs)}")
+
+
+# -- convolution (Conv2D, Conv3D) and its gradients ---------------------------------------
+def _conv_kernel(x, w, *, strides, dilations, padding, explicit):
+    outs, pads = K.geometry(x.shape[1:-1], w.shape[:-2], strides, dilations, padding, explicit)
+    return K.conv(x, w, strides, dilations, pads, outs)
+
+
+def _conv_input_kernel(sizes, w, dy, *, strides, dilations, padding, explicit):
+    sizes = _ints(sizes)
+    outs, pads = K.geometry(sizes[1:-1], w.shape[:-2], strides, dilations, padding, explicit)
+    _check_out_backprop(dy, outs, f"an input of shape {sizes}")
+    if w.shape[-2] == 0 or sizes[-1] % w.shape[-2]:
+        raise ValueError(f"input depth {sizes[-1]} is not a multiple of the filter's depth "
+                         f"{w.shape[-2]}")
+    return K.conv_input(sizes, w, dy, strides, dilations, pads, outs)
+
+
+def _conv_filter_kernel(x, sizes, dy, *, strides, dilations, padding, explicit):
+    sizes = _ints(sizes)
+    outs, pads = K.geometry(x.shape[1:-1], sizes[:-2], strides, dilations, padding, explicit)
+    _check_out_backprop(dy, outs, "the input")
+    return K.conv_filter(x, sizes, dy, strides, dilations, pads, outs)
+
+
+def _conv_rule(x, w, *, strides, dilations, padding, explicit, name="Conv2D"):
+    _check_dtypes(name, x, w)
     ns = len(strides)
     xs, ws = x.shape, w.shape
     if xs.rank is None:
@@ -142,103 +80,90 @@ def _conv_rule(x, w, *, strides, dilations, padding, explicit):
         raise ValueError(f"input must have rank {ns + 2}, got shape {xs}")
     k = ws.as_list()[:ns] if ws.rank is not None else [None] * ns
     c_in, f = (ws[-2], ws[-1]) if ws.rank is not None else (None, None)
-    if c_in is not None and xs[-1] is not None and c_in != xs[-1]:
-        raise ValueError(f"input depth {xs[-1]} does not match the filter's input depth "
-                         f"{c_in} (filter shape {ws})")
-    outs, _ = _geometry(xs.as_list()[1:-1], k, strides, dilations, padding, explicit)
+    if c_in is not None and xs[-1] is not None:
+        if c_in == 0 or xs[-1] % c_in:
+            raise ValueError(f"input depth must be evenly divisible by filter depth: "
+                             f"{xs[-1]} vs {c_in} (filter shape {ws})")
+        if f is not None and f % (xs[-1] // c_in):
+            raise ValueError(f"output depth must be evenly divisible by number of groups: "
+                             f"{f} vs {xs[-1] // c_in}")
+    outs, _ = K.geometry(xs.as_list()[1:-1], k, strides, dilations, padding, explicit)
     return TensorShape([xs[0]] + outs + [f]), x.dtype
 
 
-def _conv_grad(op, dy):
-    x, w = op.inputs
-    gx = execute(CONV_INPUT, (shape_tensor(x), w, dy), op.attrs) if op.needs_grad(0) else None
-    gw = execute(CONV_FILTER, (x, shape_tensor(w), dy), op.attrs) if op.needs_grad(1) else None
-    return gx, gw
+def _conv_ops(names: tuple, public: str) -> tuple:
+    """Declares a convolution and its gradient ops: (forward, input grad, filter grad)."""
+    fwd_name, input_name, filter_name = names
+    ops = {}
+
+    def grad(op, dy):
+        x, w = op.inputs
+        gx = execute(ops["input"], (shape_tensor(x), w, dy), op.attrs) if op.needs_grad(0) \
+            else None
+        gw = execute(ops["filter"], (x, shape_tensor(w), dy), op.attrs) if op.needs_grad(1) \
+            else None
+        return gx, gw
+
+    def input_grad(op, ddx):
+        _, w, dy = op.inputs
+        gw = execute(ops["filter"], (ddx, shape_tensor(w), dy), op.attrs) \
+            if op.needs_grad(1) else None
+        gdy = execute(ops["fwd"], (ddx, w), op.attrs) if op.needs_grad(2) else None
+        return None, gw, gdy
+
+    def filter_grad(op, ddw):
+        x, _, dy = op.inputs
+        gx = execute(ops["input"], (shape_tensor(x), ddw, dy), op.attrs) \
+            if op.needs_grad(0) else None
+        gdy = execute(ops["fwd"], (x, ddw), op.attrs) if op.needs_grad(2) else None
+        return gx, None, gdy
+
+    def input_rule(sizes, w, dy, **attrs):
+        _check_dtypes(input_name, w, dy)
+        return _sizes_rule(sizes, dy, dy.dtype)
+
+    def filter_rule(x, sizes, dy, **attrs):
+        _check_dtypes(filter_name, x, dy)
+        return _sizes_rule(sizes, x, x.dtype)
+
+    ops["fwd"] = defop(fwd_name, _conv_kernel,
+                       lambda x, w, **a: _conv_rule(x, w, name=fwd_name, **a), grad,
+                       public_name=public)
+    ops["input"] = defop(input_name, _conv_input_kernel, input_rule, input_grad,
+                         public_name=f"{public}_transpose")
+    ops["filter"] = defop(filter_name, _conv_filter_kernel, filter_rule, filter_grad,
+                          public_name=f"{public} (filter gradient)")
+    return ops["fwd"], ops["input"], ops["filter"]
 
 
-def _conv_input_kernel(sizes, w, dy, *, strides, dilations, padding, explicit):
-    sizes = tuple(int(v) for v in sizes)
-    ksizes = w.shape[:-2]
-    outs, pads = _geometry(sizes[1:-1], ksizes, strides, dilations, padding, explicit)
-    if tuple(dy.shape[1:-1]) != tuple(outs):
-        raise ValueError(f"out_backprop has spatial shape {dy.shape[1:-1]} but an input of "
-                         f"shape {sizes} gives {tuple(outs)}")
-    n, c, f = sizes[0], sizes[-1], w.shape[-1]
-    k = int(np.prod(ksizes))
-    padded = tuple(s + b + a for s, (b, a) in zip(sizes[1:-1], pads))
-    if c >= 4:  # one product per window position, each a contiguous (n, *outs, c) block
-        parts = _matmul(dy.reshape(1, -1, f), w.reshape(k, c, f).transpose(0, 2, 1))
-        parts = parts.reshape(tuple(ksizes) + (n,) + tuple(outs) + (c,))
-        dxp = np.zeros((n,) + padded + (c,), dtype=dy.dtype)
-        for pos in np.ndindex(*ksizes):
-            dxp[_slices(pos, strides, dilations, outs)] += parts[pos]
-        return _crop(dxp, pads, sizes[1:-1])
-    parts = _matmul(w.reshape(-1, f), dy.reshape(-1, f).T).reshape(tuple(ksizes) + (c, n) +
-                                                             tuple(outs))
-    dxp = np.zeros((c, n) + padded, dtype=dy.dtype)  # channels outermost, as in _im2col
-    for pos in np.ndindex(*ksizes):
-        dxp[(slice(None),) + _slices(pos, strides, dilations, outs)] += parts[pos]
-    return _crop(np.moveaxis(dxp, 0, -1), pads, sizes[1:-1])
+CONV, CONV_INPUT, CONV_FILTER = _conv_ops(
+    ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"), "tf.nn.conv2d")
+CONV3D, CONV3D_INPUT, CONV3D_FILTER = _conv_ops(
+    ("Conv3D", "Conv3DBackpropInputV2", "Conv3DBackpropFilterV2"), "tf.nn.conv3d")
 
 
-def _sizes_rule(sizes, like, dtype):
-    v = constant_value(sizes)
-    if v is not None:
-        return TensorShape([int(d) for d in np.asarray(v).reshape(-1)]), dtype
-    return TensorShape(None if like.shape.rank is None else [None] * like.shape.rank), dtype
-
-
-def _conv_input_rule(sizes, w, dy, **attrs):
-    _check_dtypes("Conv2DBackpropInput", w, dy)
-    return _sizes_rule(sizes, dy, dy.dtype)
-
-
-def _conv_input_grad(op, ddx):
-    _, w, dy = op.inputs
-    gw = execute(CONV_FILTER, (ddx, shape_tensor(w), dy), op.attrs) if op.needs_grad(1) \
-        else None
-    gdy = execute(CONV, (ddx, w), op.attrs) if op.needs_grad(2) else None
-    return None, gw, gdy
-
-
-def _conv_filter_kernel(x, sizes, dy, *, strides, dilations, padding, explicit):
-    ksizes = tuple(int(v) for v in sizes)
-    cols, outs, _ = _im2col(x, ksizes[:-2], strides, dilations, padding, explicit)
-    if tuple(dy.shape[1:-1]) != tuple(outs):
-        raise ValueError(f"out_backprop has spatial shape {dy.shape[1:-1]} but the input "
-                         f"gives {tuple(outs)}")
-    return _matmul(cols.T, dy.reshape(-1, dy.shape[-1])).reshape(ksizes)
-
-
-def _conv_filter_rule(x, sizes, dy, **attrs):
-    _check_dtypes("Conv2DBackpropFilter", x, dy)
-    return _sizes_rule(sizes, x, x.dtype)
-
-
-def _conv_filter_grad(op, ddw):
-    x, _, dy = op.inputs
-    gx = execute(CONV_INPUT, (shape_tensor(x), ddw, dy), op.attrs) if op.needs_grad(0) \
-        else None
-    gdy = execute(CONV, (x, ddw), op.attrs) if op.needs_grad(2) else None
-    return gx, None, gdy
-
-
-CONV = defop("Conv2D", _conv_kernel, _conv_rule, _conv_grad, public_name="tf.nn.conv2d")
-CONV_INPUT = defop("Conv2DBackpropInput", _conv_input_kernel, _conv_input_rule,
-                   _conv_input_grad, public_name="tf.nn.conv2d_transpose")
-CONV_FILTER = defop("Conv2DBackpropFilter", _conv_filter_kernel, _conv_filter_rule,
-                    _conv_filter_grad, public_name="tf.nn.conv2d (filter gradient)")
+def _conv_opdefs(n: int) -> tuple:
+    """(forward, input grad, filter grad) of an n-D convolution."""
+    return (CONV3D, CONV3D_INPUT, CONV3D_FILTER) if n == 3 else \
+        (CONV, CONV_INPUT, CONV_FILTER)
 
 
 # -- depthwise convolution ----------------------------------------------------------------
 def _dw_kernel(x, w, *, strides, dilations, padding, explicit):
-    ksizes, (c, m) = w.shape[:-2], w.shape[-2:]
-    outs, pads = _geometry(x.shape[1:-1], ksizes, strides, dilations, padding, explicit)
-    xp = _pad(x, pads)
-    out = np.zeros((x.shape[0],) + tuple(outs) + (c, m), dtype=x.dtype)
-    for pos in np.ndindex(*ksizes):
-        out += xp[_slices(pos, strides, dilations, outs)][..., None] * w[pos]
-    return out.reshape(out.shape[:-2] + (c * m,))
+    outs, pads = K.geometry(x.shape[1:-1], w.shape[:-2], strides, dilations, padding, explicit)
+    return K.depthwise(x, w, strides, dilations, pads, outs)
+
+
+def _dw_input_kernel(sizes, w, dy, *, strides, dilations, padding, explicit):
+    sizes = _ints(sizes)
+    outs, pads = K.geometry(sizes[1:-1], w.shape[:-2], strides, dilations, padding, explicit)
+    return K.depthwise_input(sizes, w, dy, strides, dilations, pads, outs)
+
+
+def _dw_filter_kernel(x, sizes, dy, *, strides, dilations, padding, explicit):
+    sizes = _ints(sizes)
+    outs, pads = K.geometry(x.shape[1:-1], sizes[:-2], strides, dilations, padding, explicit)
+    return K.depthwise_filter(x, sizes, dy, strides, dilations, pads, outs)
 
 
 def _dw_rule(x, w, *, strides, dilations, padding, explicit):
@@ -252,7 +177,7 @@ def _dw_rule(x, w, *, strides, dilations, padding, explicit):
     if c is not None and xs[-1] is not None and c != xs[-1]:
         raise ValueError(f"input depth {xs[-1]} does not match the filter's depth {c} "
                          f"(filter shape {ws})")
-    outs, _ = _geometry(xs.as_list()[1:-1], k, strides, dilations, padding, explicit)
+    outs, _ = K.geometry(xs.as_list()[1:-1], k, strides, dilations, padding, explicit)
     cm = None if c is None and xs[-1] is None or m is None else (c or xs[-1]) * m
     return TensorShape([xs[0]] + outs + [cm]), x.dtype
 
@@ -264,37 +189,12 @@ def _dw_grad(op, dy):
     return gx, gw
 
 
-def _dw_input_kernel(sizes, w, dy, *, strides, dilations, padding, explicit):
-    sizes = tuple(int(v) for v in sizes)
-    ksizes, (c, m) = w.shape[:-2], w.shape[-2:]
-    outs, pads = _geometry(sizes[1:-1], ksizes, strides, dilations, padding, explicit)
-    dy = dy.reshape(dy.shape[:-1] + (c, m))
-    padded = (sizes[0],) + tuple(s + b + a for s, (b, a) in zip(sizes[1:-1], pads)) + (c,)
-    dxp = np.zeros(padded, dtype=dy.dtype)
-    for pos in np.ndindex(*ksizes):
-        dxp[_slices(pos, strides, dilations, outs)] += np.einsum("...cm,cm->...c", dy, w[pos])
-    return _crop(dxp, pads, sizes[1:-1])
-
-
 def _dw_input_grad(op, ddx):
     _, w, dy = op.inputs
     gw = execute(DW_FILTER, (ddx, shape_tensor(w), dy), op.attrs) if op.needs_grad(1) \
         else None
     gdy = execute(DEPTHWISE, (ddx, w), op.attrs) if op.needs_grad(2) else None
     return None, gw, gdy
-
-
-def _dw_filter_kernel(x, sizes, dy, *, strides, dilations, padding, explicit):
-    ksizes = tuple(int(v) for v in sizes)
-    c, m = ksizes[-2:]
-    outs, pads = _geometry(x.shape[1:-1], ksizes[:-2], strides, dilations, padding, explicit)
-    xp = _pad(x, pads)
-    dy = dy.reshape(-1, c, m)
-    dw = np.empty(ksizes, dtype=x.dtype)
-    for pos in np.ndindex(*ksizes[:-2]):
-        dw[pos] = np.einsum("pc,pcm->cm", xp[_slices(pos, strides, dilations, outs)]
-                            .reshape(-1, c), dy)
-    return dw
 
 
 def _dw_filter_grad(op, ddw):
@@ -315,25 +215,30 @@ DW_FILTER = defop("DepthwiseConv2dNativeBackpropFilter", _dw_filter_kernel,
                   public_name="tf.nn.depthwise_conv2d (filter gradient)")
 
 
-# -- pooling ------------------------------------------------------------------------------
-def _lowest(dtype):
-    return -np.inf if dtype.kind in "fV" else np.iinfo(dtype).min
-
-
+# -- pooling (MaxPool, AvgPool, MaxPool3D, AvgPool3D) and gradients ------------------------
 def _pool_geometry(x_shape, ksize, strides, padding):
     ones = (1,) * len(ksize)
-    return _geometry(x_shape[1:-1], ksize, strides, ones, padding, None)
+    return K.geometry(x_shape[1:-1], ksize, strides, ones, padding, None)
 
 
-def _max_pool_kernel(x, *, ksize, strides, padding):
-    outs, pads = _pool_geometry(x.shape, ksize, strides, padding)
-    ones = (1,) * len(ksize)
-    xp = _pad(x, pads, _lowest(x.dtype))
-    out = None
-    for pos in np.ndindex(*ksize):  # a few elementwise passes beat one strided reduction
-        v = xp[_slices(pos, strides, ones, outs)]
-        out = v.copy() if out is None else np.maximum(out, v, out=out)
-    return out
+def _pool_kernel(kernel):
+    def run(x, *, ksize, strides, padding):
+        outs, pads = _pool_geometry(x.shape, ksize, strides, padding)
+        return kernel(x, ksize, strides, pads, outs)
+    return run
+
+
+def _max_pool_grad_kernel(kernel):
+    def run(x, y, d, *, ksize, strides, padding):
+        outs, pads = _pool_geometry(x.shape, ksize, strides, padding)
+        return kernel(x, y, d, ksize, strides, pads, outs)
+    return run
+
+
+def _avg_pool_grad_kernel(sizes, dy, *, ksize, strides, padding):
+    sizes = _ints(sizes)
+    outs, pads = _pool_geometry(sizes, ksize, strides, padding)
+    return K.avg_pool_grad(sizes, dy, ksize, strides, pads, outs)
 
 
 def _pool_rule(x, *, ksize, strides, padding, name="MaxPool"):
@@ -346,106 +251,43 @@ def _pool_rule(x, *, ksize, strides, padding, name="MaxPool"):
     return TensorShape([s[0]] + outs + [s[-1]]), x.dtype
 
 
-def _argmax_masks(xp, y, ksize, strides, outs):
-    """For each window position, where it holds its window's first maximum (TF's tie rule)."""
-    ones = (1,) * len(ksize)
-    free = None  # outputs whose maximum has not been found yet
-    for pos in np.ndindex(*ksize):
-        sl = _slices(pos, strides, ones, outs)
-        hit = xp[sl] == y
-        if free is None:
-            free = ~hit
-        else:
-            hit &= free
-            free ^= hit
-        yield sl, hit
+def _pool_ops(names: tuple, public: str) -> tuple:
+    """Declares max and average pooling of one rank family and their gradient ops."""
+    max_name, max_grad, max_grad_grad, avg_name, avg_grad = names
+    ops = {}
+    ops["max"] = defop(
+        max_name, _pool_kernel(K.max_pool),
+        lambda x, **a: _pool_rule(x, name=max_name, **a),
+        lambda op, dy: (execute(ops["max_grad"], (op.inputs[0], op.outputs[0], dy),
+                                op.attrs),),
+        public_name=f"tf.nn.max_pool{public}")
+    ops["max_grad"] = defop(
+        max_grad, _max_pool_grad_kernel(K.max_pool_grad),
+        lambda x, y, dy, **a: (x.shape, dy.dtype),
+        lambda op, ddx: (None, None, execute(ops["max_grad_grad"], op.inputs[:2] + (ddx,),
+                                             op.attrs)),
+        public_name=f"tf.nn.max_pool{public} (gradient)")
+    ops["max_grad_grad"] = defop(
+        max_grad_grad, _max_pool_grad_kernel(K.max_pool_grad_grad),
+        lambda x, y, d, **a: (y.shape, d.dtype),
+        lambda op, g: (None, None, execute(ops["max_grad"], op.inputs[:2] + (g,), op.attrs)),
+        public_name=f"tf.nn.max_pool{public} (second gradient)")
+    ops["avg"] = defop(
+        avg_name, _pool_kernel(K.avg_pool), lambda x, **a: _pool_rule(x, name=avg_name, **a),
+        lambda op, dy: (execute(ops["avg_grad"], (shape_tensor(op.inputs[0]), dy),
+                                op.attrs),),
+        public_name=f"tf.nn.avg_pool{public}")
+    ops["avg_grad"] = defop(
+        avg_grad, _avg_pool_grad_kernel, lambda sizes, dy, **a: _sizes_rule(sizes, dy, dy.dtype),
+        lambda op, ddx: (None, execute(ops["avg"], (ddx,), op.attrs)),
+        public_name=f"tf.nn.avg_pool{public} (gradient)")
+    return ops["max"], ops["max_grad"], ops["max_grad_grad"], ops["avg"], ops["avg_grad"]
 
 
-def _max_pool_grad_kernel(x, y, dy, *, ksize, strides, padding):
-    outs, pads = _pool_geometry(x.shape, ksize, strides, padding)
-    xp = _pad(x, pads, _lowest(x.dtype))
-    dxp = np.zeros(xp.shape, dtype=dy.dtype)
-    disjoint = all(k <= s for k, s in zip(ksize, strides))
-    for sl, hit in _argmax_masks(xp, y, ksize, strides, outs):
-        if disjoint:  # every input is in one window at most: write, don't accumulate
-            dxp[sl] = masked(hit, dy)
-        else:
-            dxp[sl] += masked(hit, dy)
-    return _crop(dxp, pads, x.shape[1:-1])
-
-
-def _max_pool_grad_grad_kernel(x, y, ddx, *, ksize, strides, padding):
-    outs, pads = _pool_geometry(x.shape, ksize, strides, padding)
-    xp, ddxp = _pad(x, pads, _lowest(x.dtype)), _pad(ddx, pads)
-    out = np.zeros(y.shape, dtype=ddx.dtype)
-    for sl, hit in _argmax_masks(xp, y, ksize, strides, outs):
-        out += masked(hit, ddxp[sl])  # exactly one hit per output
-    return out
-
-
-MAX_POOL = defop("MaxPool", _max_pool_kernel, _pool_rule,
-                 lambda op, dy: (execute(MAX_POOL_GRAD, (op.inputs[0], op.outputs[0], dy),
-                                         op.attrs),),
-                 public_name="tf.nn.max_pool2d")
-MAX_POOL_GRAD = defop(
-    "MaxPoolGrad", _max_pool_grad_kernel, lambda x, y, dy, **a: (x.shape, dy.dtype),
-    lambda op, ddx: (None, None, execute(MAX_POOL_GRAD_GRAD, op.inputs[:2] + (ddx,),
-                                         op.attrs)),
-    public_name="tf.nn.max_pool2d (gradient)")
-MAX_POOL_GRAD_GRAD = defop(
-    "MaxPoolGradGrad", _max_pool_grad_grad_kernel, lambda x, y, d, **a: (y.shape, d.dtype),
-    lambda op, g: (None, None, execute(MAX_POOL_GRAD, op.inputs[:2] + (g,), op.attrs)),
-    public_name="tf.nn.max_pool2d (second gradient)")
-
-
-def _counts(sizes, ksize, strides, pads, outs, dtype):
-    """How many real (unpadded) inputs each output window averages: a separable product."""
-    total = np.ones((), dtype=dtype)
-    ns = len(ksize)
-    for i, (n, k, s, (b, _), o) in enumerate(zip(sizes, ksize, strides, pads, outs)):
-        start = np.arange(o) * s
-        c = np.minimum(start + k, b + n) - np.maximum(start, b)
-        total = total * c.astype(dtype).reshape((o,) + (1,) * (ns - i - 1) + (1,))
-    return total
-
-
-def _avg_pool_kernel(x, *, ksize, strides, padding):
-    outs, pads = _pool_geometry(x.shape, ksize, strides, padding)
-    ones = (1,) * len(ksize)
-    xp = _pad(x, pads)
-    out = None
-    for pos in np.ndindex(*ksize):
-        v = xp[_slices(pos, strides, ones, outs)]
-        out = v.copy() if out is None else np.add(out, v, out=out)
-    if padding == "SAME":
-        return out / _counts(x.shape[1:-1], ksize, strides, pads, outs, x.dtype)
-    out *= x.dtype.type(1.0 / np.prod(ksize))
-    return out
-
-
-def _avg_pool_grad_kernel(sizes, dy, *, ksize, strides, padding):
-    sizes = tuple(int(v) for v in sizes)
-    outs, pads = _pool_geometry(sizes, ksize, strides, padding)
-    ones = (1,) * len(ksize)
-    g = dy / _counts(sizes[1:-1], ksize, strides, pads, outs, dy.dtype)
-    padded = (sizes[0],) + tuple(s + b + a for s, (b, a) in zip(sizes[1:-1], pads)) + \
-        (sizes[-1],)
-    dxp = np.zeros(padded, dtype=dy.dtype)
-    for pos in np.ndindex(*ksize):
-        dxp[_slices(pos, strides, ones, outs)] += g
-    return _crop(dxp, pads, sizes[1:-1])
-
-
-AVG_POOL = defop("AvgPool", _avg_pool_kernel,
-                 lambda x, **a: _pool_rule(x, name="AvgPool", **a),
-                 lambda op, dy: (execute(AVG_POOL_GRAD, (shape_tensor(op.inputs[0]), dy),
-                                         op.attrs),),
-                 public_name="tf.nn.avg_pool2d")
-AVG_POOL_GRAD = defop(
-    "AvgPoolGrad", _avg_pool_grad_kernel,
-    lambda sizes, dy, **a: _sizes_rule(sizes, dy, dy.dtype),
-    lambda op, ddx: (None, execute(AVG_POOL, (ddx,), op.attrs)),
-    public_name="tf.nn.avg_pool2d (gradient)")
+MAX_POOL, MAX_POOL_GRAD, MAX_POOL_GRAD_GRAD, AVG_POOL, AVG_POOL_GRAD = _pool_ops(
+    ("MaxPool", "MaxPoolGrad", "MaxPoolGradGrad", "AvgPool", "AvgPoolGrad"), "2d")
+MAX_POOL3D, MAX_POOL3D_GRAD, MAX_POOL3D_GRAD_GRAD, AVG_POOL3D, AVG_POOL3D_GRAD = _pool_ops(
+    ("MaxPool3D", "MaxPool3DGrad", "MaxPool3DGradGrad", "AvgPool3D", "AvgPool3DGrad"), "3d")
 
 
 # -- argument checking --------------------------------------------------------------------
@@ -558,7 +400,9 @@ def _to_first(x, n: int):
     return einsum(f"n{sp}c->nc{sp}", x)
 
 
-def _conv_call(opdef, fn, n, input, filters, strides, padding, data_format, dilations):
+def _conv_call(kind, fn, n, input, filters, strides, padding, data_format, dilations):
+    """A convolution (`kind` "conv" or "depthwise") of rank n through its op."""
+    opdef = DEPTHWISE if kind == "depthwise" else _conv_opdefs(n)[0]
     op = opdef.name
     cf, attrs = _conv_attrs(fn, fn, op, n, strides, padding, data_format, dilations, True)
     x, xs = _float_input(input, fn, op, "input", n + 2)
@@ -568,10 +412,21 @@ def _conv_call(opdef, fn, n, input, filters, strides, padding, data_format, dila
                     "tf.cast both to one float dtype.")
     depth = ws[-2] if ws.rank is not None else None
     c = (xs[1] if cf else xs[-1]) if xs.rank is not None else None
-    if c is not None and depth is not None and c != depth:
-        raise _fail(fn, op, f"input has {c} channels but filters expect {depth} (filters of "
-                    f"shape {ws} are [*spatial, in_channels, out_channels]).",
-                    "check the channel axis (data_format) and the filter shape.")
+    if c is not None and depth is not None:
+        if kind == "depthwise" and c != depth:
+            raise _fail(fn, op, f"input has {c} channels but the filter expects {depth} "
+                        f"(filter of shape {ws} is [*spatial, in_channels, multiplier]).",
+                        "check the channel axis (data_format) and the filter shape.")
+        if kind == "conv" and (depth == 0 or c % depth):
+            raise _fail(fn, op, f"input depth must be evenly divisible by filter depth: {c} "
+                        f"vs {depth}; input has {c} channels but filters of shape {ws} "
+                        f"expect {depth} ([*spatial, in_channels / groups, out_channels]).",
+                        "check the channel axis (data_format) and the filter shape.")
+        groups = c // depth if depth else 1
+        if kind == "conv" and ws[-1] is not None and ws[-1] % groups:
+            raise _fail(fn, op, f"output depth must be evenly divisible by number of groups: "
+                        f"{ws[-1]} vs {groups}.",
+                        f"give the filters a multiple of {groups} output channels.")
     if cf:
         return _to_first(execute(opdef, (_to_last(x, n), w), attrs), n)
     return execute(opdef, (x, w), attrs)
@@ -583,14 +438,15 @@ def conv2d(input, filters, strides, padding, data_format="NHWC",  # noqa: A002 -
     """2-D convolution (cross-correlation, as in TensorFlow) of a batch of images.
 
     `input` is [batch, height, width, in_channels] (NHWC), `filters` is [filter_height,
-    filter_width, in_channels, out_channels]; `padding` is 'SAME', 'VALID' or explicit
+    filter_width, in_channels / groups, out_channels] (an input with a multiple of the
+    filters' depth is a grouped convolution); `padding` is 'SAME', 'VALID' or explicit
     [[0, 0], [top, bottom], [left, right], [0, 0]].
 
     >>> tf.nn.conv2d(tf.ones([1, 5, 5, 1]), tf.ones([3, 3, 1, 2]), 1, 'VALID').shape
     TensorShape([1, 3, 3, 2])
     """
-    return _conv_call(CONV, "tf.nn.conv2d", 2, input, filters, strides, padding, data_format,
-                      dilations)
+    return _conv_call("conv", "tf.nn.conv2d", 2, input, filters, strides, padding,
+                      data_format, dilations)
 
 
 def conv1d(input, filters, stride, padding, data_format="NWC",  # noqa: A002 - TF's name
@@ -601,26 +457,44 @@ def conv1d(input, filters, stride, padding, data_format="NWC",  # noqa: A002 - T
     >>> tf.nn.conv1d(tf.ones([1, 5, 1]), tf.ones([3, 1, 2]), 1, 'SAME').shape
     TensorShape([1, 5, 2])
     """
-    return _conv_call(CONV, "tf.nn.conv1d", 1, input, filters, stride, padding, data_format,
-                      dilations)
+    return _conv_call("conv", "tf.nn.conv1d", 1, input, filters, stride, padding,
+                      data_format, dilations)
+
+
+def conv3d(input, filters, strides, padding, data_format="NDHWC",  # noqa: A002 - TF's name
+           dilations=None, name=None):
+    """3-D convolution of a batch of volumes: `input` [batch, depth, height, width,
+    in_channels] (NDHWC), `filters` [depth, height, width, in_channels, out_channels].
+
+    >>> tf.nn.conv3d(tf.ones([1, 4, 5, 5, 1]), tf.ones([2, 3, 3, 1, 2]),
+    ...              [1, 1, 1, 1, 1], 'VALID').shape
+    TensorShape([1, 3, 3, 3, 2])
+    """
+    return _conv_call("conv", "tf.nn.conv3d", 3, input, filters, strides, padding,
+                      data_format, dilations)
 
 
 def convolution(input, filters, strides=None, padding="VALID",  # noqa: A002 - TF's name
                 data_format=None, dilations=None, name=None):
-    """N-D convolution (1-D or 2-D here), the rank taken from `filters`."""
+    """N-D convolution (1-D, 2-D or 3-D), the rank taken from `filters`.
+
+    >>> tf.nn.convolution(tf.ones([1, 4, 4, 4, 2]), tf.ones([3, 3, 3, 2, 1])).shape
+    TensorShape([1, 2, 2, 2, 1])
+    """
     w = to_tensor(filters)
     n = (w.shape.rank or 4) - 2
-    if n not in (1, 2):
-        raise _fail("tf.nn.convolution", "Conv2D", f"only 1-D and 2-D convolutions are "
+    if n not in (1, 2, 3):
+        raise _fail("tf.nn.convolution", "Conv2D", f"only 1-D, 2-D and 3-D convolutions are "
                     f"supported, got filters of shape {w.shape}.",
-                    "use filters of rank 3 (1-D) or 4 (2-D).")
-    return _conv_call(CONV, "tf.nn.convolution", n, input, w, 1 if strides is None else
+                    "use filters of rank 3 (1-D), 4 (2-D) or 5 (3-D).")
+    return _conv_call("conv", "tf.nn.convolution", n, input, w, 1 if strides is None else
                       strides, padding, data_format, dilations)
 
 
 def _transpose_call(fn, n, input, filters, output_shape, strides, padding, data_format,
                     dilations):
-    op = "Conv2DBackpropInput"
+    opdef = _conv_opdefs(n)[1]
+    op = opdef.name
     cf, attrs = _conv_attrs(fn, fn, op, n, strides, padding, data_format, dilations, True)
     pad, explicit = attrs["padding"], attrs["explicit"]
     x, _ = _float_input(input, fn, op, "input", n + 2)
@@ -642,21 +516,24 @@ def _transpose_call(fn, n, input, filters, output_shape, strides, padding, data_
             raise _fail(fn, op, f"output_shape has {dims[-1]} channels but filters of shape "
                         f"{ws} produce {ws[-2]} ([*spatial, out_channels, in_channels]).",
                         "match output_shape's channel count to filters.shape[-2].")
-        outs, _ = _geometry(dims[1:-1], ws.as_list()[:n] if ws.rank else [None] * n,
-                            attrs["strides"], attrs["dilations"], pad, explicit)
+        outs, _ = K.geometry(dims[1:-1], ws.as_list()[:n] if ws.rank else [None] * n,
+                             attrs["strides"], attrs["dilations"], pad, explicit)
         got = x.shape.as_list()[2:] if cf and x.shape.rank else \
             (x.shape.as_list()[1:-1] if x.shape.rank else None)
         if got is not None and all(g is not None for g in got) and \
                 all(o is not None for o in outs) and list(got) != list(outs):
             raise _fail(fn, op, f"an output of shape {dims} convolved with these strides "
                         f"and padding has spatial size {outs}, but input has {got}.",
-                        "choose output_shape so that conv2d(output, filters) has input's "
-                        "shape.")
+                        "choose output_shape so that the convolution of output with filters "
+                        "has input's shape.")
         sizes = to_tensor(np.array(dims, dtype=np.int32))
     else:
         sizes = to_tensor(output_shape)
+        if cf:  # [batch, channels, *spatial] -> [batch, *spatial, channels]
+            from rill.ops.gather_scatter_ops import gather
+            sizes = gather(sizes, [0, *range(2, n + 2), 1])
     xi = _to_last(x, n) if cf else x
-    out = execute(CONV_INPUT, (sizes, w, xi), attrs)
+    out = execute(opdef, (sizes, w, xi), attrs)
     return _to_first(out, n) if cf else out
 
 
@@ -666,6 +543,10 @@ def conv2d_transpose(input, filters, output_shape, strides,  # noqa: A002 - TF's
 
     `filters` is [height, width, output_channels, in_channels]; `output_shape` the full
     [batch, height, width, output_channels] of the result.
+
+    >>> tf.nn.conv2d_transpose(tf.ones([1, 2, 2, 3]), tf.ones([3, 3, 1, 3]), [1, 4, 4, 1],
+    ...                        2).shape
+    TensorShape([1, 4, 4, 1])
     """
     return _transpose_call("tf.nn.conv2d_transpose", 2, input, filters, output_shape,
                            strides, padding, data_format, dilations)
@@ -678,10 +559,22 @@ def conv1d_transpose(input, filters, output_shape, strides,  # noqa: A002 - TF's
                            strides, padding, data_format, dilations)
 
 
+def conv3d_transpose(input, filters, output_shape, strides,  # noqa: A002 - TF's name
+                     padding="SAME", data_format="NDHWC", dilations=None, name=None):
+    """Transposed 3-D convolution (the gradient of conv3d with respect to its input);
+    `filters` is [depth, height, width, output_channels, in_channels]."""
+    return _transpose_call("tf.nn.conv3d_transpose", 3, input, filters, output_shape,
+                           strides, padding, data_format, dilations)
+
+
 def conv_transpose(input, filters, output_shape, strides,  # noqa: A002 - TF's name
                    padding="SAME", data_format=None, dilations=None, name=None):
-    """Transposed convolution of rank 1 or 2, the rank taken from `filters`."""
+    """Transposed convolution of rank 1, 2 or 3, the rank taken from `filters`."""
     n = (to_tensor(filters).shape.rank or 4) - 2
+    if n not in (1, 2, 3):
+        raise _fail("tf.nn.conv_transpose", "Conv2DBackpropInput", f"only 1-D, 2-D and 3-D "
+                    f"transposed convolutions are supported, got filters of rank {n + 2}.",
+                    "use filters of rank 3, 4 or 5.")
     return _transpose_call("tf.nn.conv_transpose", n, input, filters, output_shape, strides,
                            padding, data_format, dilations)
 
@@ -692,14 +585,23 @@ def depthwise_conv2d(input, filter, strides, padding,  # noqa: A002 - TF's names
 
     `filter` is [height, width, in_channels, channel_multiplier]; the output has
     in_channels * channel_multiplier channels. `strides` is a list of 4 ints.
+
+    >>> tf.nn.depthwise_conv2d(tf.ones([1, 3, 3, 2]), tf.ones([3, 3, 2, 2]),
+    ...                        [1, 1, 1, 1], 'VALID').shape
+    TensorShape([1, 1, 1, 4])
     """
-    return _conv_call(DEPTHWISE, "tf.nn.depthwise_conv2d", 2, input, filter, strides,
+    return _conv_call("depthwise", "tf.nn.depthwise_conv2d", 2, input, filter, strides,
                       padding, data_format, dilations)
 
 
 def separable_conv2d(input, depthwise_filter, pointwise_filter,  # noqa: A002 - TF's name
                      strides, padding, data_format=None, dilations=None, name=None):
-    """A depthwise convolution followed by a 1x1 (pointwise) convolution."""
+    """A depthwise convolution followed by a 1x1 (pointwise) convolution.
+
+    >>> tf.nn.separable_conv2d(tf.ones([1, 3, 3, 2]), tf.ones([3, 3, 2, 2]),
+    ...                        tf.ones([1, 1, 4, 5]), [1, 1, 1, 1], 'VALID').shape
+    TensorShape([1, 1, 1, 5])
+    """
     h = depthwise_conv2d(input, depthwise_filter, strides, padding, data_format, dilations)
     return conv2d(h, pointwise_filter, 1, "VALID", data_format or "NHWC")
 
@@ -720,16 +622,25 @@ def _pool_attrs(fn, op, n, ksize, strides, padding, data_format):
     return found
 
 
-def _pool_call(opdef, fn, n, input, ksize, strides, padding, data_format):
-    op = opdef.name
+def _pool_call(kind, fn, n, input, ksize, strides, padding, data_format):
+    """Max (`kind` "max") or average pooling of rank n (None: from the input's rank)."""
     x = to_tensor(input)
     shape = x.shape
     if n is None:
         n = (shape.rank or 4) - 2
+        if n not in (1, 2, 3):
+            raise _fail(fn, "MaxPool" if kind == "max" else "AvgPool", f"input must have "
+                        f"rank 3, 4 or 5 ([batch, *spatial, channels]), got shape {shape}.",
+                        "pooling is 1-D, 2-D or 3-D.")
+    if n == 3:
+        opdef = MAX_POOL3D if kind == "max" else AVG_POOL3D
+    else:
+        opdef = MAX_POOL if kind == "max" else AVG_POOL
+    op = opdef.name
     if shape.rank is not None and shape.rank != n + 2:
         raise _fail(fn, op, f"input must have rank {n + 2} ([batch, *spatial, channels]), "
                     f"got shape {shape}.", "add the batch and channel axes.")
-    if opdef is AVG_POOL and not x.dtype.is_floating:
+    if kind == "avg" and not x.dtype.is_floating:
         raise _fail(fn, op, f"input must be a float tensor, got {x.dtype.name}.",
                     "tf.cast(input, tf.float32) first.")
     cf, attrs = _pool_attrs(fn, op, n, ksize, strides, padding, data_format)
@@ -745,7 +656,7 @@ def max_pool2d(input, ksize, strides, padding, data_format="NHWC",  # noqa: A002
     >>> tf.nn.max_pool2d(tf.ones([1, 4, 4, 1]), 2, 2, 'VALID').shape
     TensorShape([1, 2, 2, 1])
     """
-    return _pool_call(MAX_POOL, "tf.nn.max_pool2d", 2, input, ksize, strides, padding,
+    return _pool_call("max", "tf.nn.max_pool2d", 2, input, ksize, strides, padding,
                       data_format)
 
 
@@ -754,30 +665,102 @@ def avg_pool2d(input, ksize, strides, padding, data_format="NHWC",  # noqa: A002
     """Mean over each window of a batch of images (NHWC); with 'SAME' padding the padded
     positions are not counted.
     """
-    return _pool_call(AVG_POOL, "tf.nn.avg_pool2d", 2, input, ksize, strides, padding,
+    return _pool_call("avg", "tf.nn.avg_pool2d", 2, input, ksize, strides, padding,
                       data_format)
 
 
 def max_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):  # noqa: A002
     """Max over each window of a batch of sequences (NWC)."""
-    return _pool_call(MAX_POOL, "tf.nn.max_pool1d", 1, input, ksize, strides, padding,
+    return _pool_call("max", "tf.nn.max_pool1d", 1, input, ksize, strides, padding,
                       data_format)
 
 
 def avg_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):  # noqa: A002
     """Mean over each window of a batch of sequences (NWC)."""
-    return _pool_call(AVG_POOL, "tf.nn.avg_pool1d", 1, input, ksize, strides, padding,
+    return _pool_call("avg", "tf.nn.avg_pool1d", 1, input, ksize, strides, padding,
+                      data_format)
+
+
+def max_pool3d(input, ksize, strides, padding, data_format="NDHWC",  # noqa: A002
+               name=None):
+    """Max over each window of a batch of volumes (NDHWC).
+
+    >>> tf.nn.max_pool3d(tf.ones([1, 4, 4, 4, 1]), 2, 2, 'VALID').shape
+    TensorShape([1, 2, 2, 2, 1])
+    """
+    return _pool_call("max", "tf.nn.max_pool3d", 3, input, ksize, strides, padding,
+                      data_format)
+
+
+def avg_pool3d(input, ksize, strides, padding, data_format="NDHWC",  # noqa: A002
+               name=None):
+    """Mean over each window of a batch of volumes (NDHWC); 'SAME' padding is not counted."""
+    return _pool_call("avg", "tf.nn.avg_pool3d", 3, input, ksize, strides, padding,
                       data_format)
 
 
 def max_pool(input, ksize, strides, padding, data_format=None, name=None):  # noqa: A002
-    """Max pooling of rank 1 or 2, the rank taken from `input` (3-D or 4-D)."""
-    return _pool_call(MAX_POOL, "tf.nn.max_pool", None, input, ksize, strides, padding,
+    """Max pooling of rank 1, 2 or 3, the rank taken from `input` (3-D, 4-D or 5-D)."""
+    return _pool_call("max", "tf.nn.max_pool", None, input, ksize, strides, padding,
                       data_format)
 
 
 def avg_pool(input, ksize, strides, padding, data_format=None, name=None):  # noqa: A002
-    """Average pooling of rank 1 or 2, the rank taken from `input` (3-D or 4-D)."""
-    return _pool_call(AVG_POOL, "tf.nn.avg_pool", None, input, ksize, strides, padding,
+    """Average pooling of rank 1, 2 or 3, the rank taken from `input` (3-D, 4-D or 5-D)."""
+    return _pool_call("avg", "tf.nn.avg_pool", None, input, ksize, strides, padding,
                       data_format)
 
+
+def pool(input, window_shape, pooling_type, strides=None,  # noqa: A002 - TF's name
+         padding="VALID", data_format=None, dilations=None, name=None):
+    """N-D max or average pooling (`pooling_type` 'MAX' or 'AVG'), the rank taken from
+    `window_shape`; `dilations` > 1 spaces the window's taps (then strides must be 1 and
+    padding 'VALID', as in TensorFlow).
+
+    >>> tf.nn.pool(tf.ones([1, 7, 2]), [2], 'MAX', dilations=[2]).shape
+    TensorShape([1, 5, 2])
+    """
+    fn = "tf.nn.pool"
+    window = [int(v) for v in np.asarray(window_shape).reshape(-1)]
+    n = len(window)
+    kind = {"MAX": "max", "AVG": "avg"}.get(str(pooling_type).upper())
+    op = "MaxPool" if kind == "max" else "AvgPool"
+    if kind is None or n not in (1, 2, 3):
+        raise ValueError(f"{fn}: pooling_type must be 'MAX' or 'AVG' and window_shape have 1 "
+                         f"to 3 entries, got {pooling_type!r} and {window}.\nhint: e.g. "
+                         f"tf.nn.pool(x, [2, 2], 'MAX', strides=[2, 2]).")
+    strides = [1] * n if strides is None else strides
+    dil = _spatial(1 if dilations is None else dilations, n, "dilations", fn, op, False)
+    if all(d == 1 for d in dil):
+        return _pool_call(kind, fn, n, input, window, strides, padding, data_format)
+    if str(padding).upper() != "VALID":
+        raise ValueError(f"pooling with 'SAME' padding is not implemented for "
+                         f"`dilation_rate` > 1. Received: padding={padding} and "
+                         f"dilation_rate={list(dil)}\nhint: use padding='VALID'.")
+    if any(s != 1 for s in _spatial(strides, n, "strides", fn, op, False)):
+        raise ValueError(f"`strides > 1` not supported in conjunction with `dilation_rate > "
+                         f"1`. Received: strides={strides} and dilation_rate={list(dil)}"
+                         f"\nhint: pool with strides 1, then slice the result.")
+    cf = _channels_first(data_format, n, fn, op)
+    x = to_tensor(input)
+    x = _to_last(x, n) if cf else x
+    return _to_first(_dilated_pool(x, kind, window, dil), n) if cf else \
+        _dilated_pool(x, kind, window, dil)
+
+
+def _dilated_pool(x, kind, window, dilations):
+    """A dilated VALID pooling at stride 1 as a reduction over strided slices (a composite:
+    ties of the maximum go to the first tap, as in TensorFlow)."""
+    from rill.ops.math_ops import add, maximum, multiply
+    sizes = x.shape.as_list()[1:-1]
+    outs = [s - (k - 1) * d for s, k, d in zip(sizes, window, dilations)]
+    if any(o is None or o < 1 for o in outs):
+        raise ValueError(f"tf.nn.pool: the dilated window {window} (dilations {dilations}) "
+                         f"does not fit the input's spatial shape {sizes}.\nhint: use a "
+                         f"smaller window or dilation.")
+    out = None
+    for pos in np.ndindex(*window):
+        tap = x[(slice(None),) + tuple(slice(p * d, p * d + o) for p, d, o in
+                                       zip(pos, dilations, outs))]
+        out = tap if out is None else (maximum(out, tap) if kind == "max" else add(out, tap))
+    return out if kind == "max" else multiply(out, 1.0 / int(np.prod(window)))

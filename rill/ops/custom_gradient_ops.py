@@ -22,8 +22,8 @@ from rill._core.op import defop, execute
 from rill._core.tensor import wrap
 from rill.ops import _subgraph
 
-_tapes = _context.tapes
-_graphs = _context.graphs
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 
 
 def _kernel(*args, n, **attrs):
@@ -43,7 +43,7 @@ def _grad(op, *dys):
     dys = [d if d is not None else _subgraph.zeros_like(o) for d, o in zip(dys, op.outputs)]
     caps = list(inputs[len(inputs) - len(sub.captures):])
     feed = dys + caps
-    if not _tapes and not _graphs and all(hasattr(t, "_value") for t in feed):
+    if not _active and all(hasattr(t, "_value") for t in feed):
         flat = [wrap(a) for a in sub(*[t._value for t in feed])]
     else:
         flat = sub.replay(feed)

@@ -21,7 +21,8 @@ from rill._core.op import defop, execute
 from rill._core.tensor import Reference, Tensor, is_symbolic_tensor, is_tensor  # noqa: F401
 from rill.ops._util import binary_inputs, same_rule, to_tensor
 
-_graphs = _context.graphs
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 _CHECKABLE = (_dtypes.bfloat16, _dtypes.float16, _dtypes.float32, _dtypes.float64)
 _SUMMARIZE = 3
 
@@ -131,7 +132,7 @@ def Assert(condition, data, summarize=None, name=None):  # noqa: N802 - TensorFl
     if cond.shape.rank not in (None, 0):
         raise ValueError(f"tf.debugging.Assert: condition must be a scalar, got shape "
                          f"{cond.shape}.\nhint: reduce it first, e.g. tf.reduce_all(x > 0).")
-    if not _graphs:
+    if not (_active and _state.graphs):
         if bool(cond._value):
             return None
         values = [to_tensor(d)._value for d in data]
@@ -139,7 +140,7 @@ def Assert(condition, data, summarize=None, name=None):  # noqa: N802 - TensorFl
             str(condition), values, _SUMMARIZE if summarize is None else summarize))
     inputs = (cond, *(to_tensor(d) for d in data))
     execute(ASSERT, inputs, {"summarize": _SUMMARIZE if summarize is None else summarize})
-    return _graphs[-1].operations[-1]
+    return _state.graphs[-1].operations[-1]
 
 
 # -- comparisons ----------------------------------------------------------------------------

@@ -22,7 +22,8 @@ from rill.ops._util import to_tensor
 from rill.ops.control_flow_ops import while_loop
 from rill.ops.tensor_array_ops import TensorArray
 
-_graphs = _context.graphs
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 
 
 # -- arguments -------------------------------------------------------------------------------
@@ -61,7 +62,7 @@ def _static_length(flat: list):
     for e in flat:
         if e.shape.rank is not None and e.shape[0] is not None:
             return e.shape[0]
-    if not _graphs:
+    if not (_active and _state.graphs):
         return int(flat[0].shape[0])
     return array_ops.shape(flat[0])[0]
 
@@ -138,7 +139,7 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True, swap
     else:
         structure = signature
         specs = [_spec_of(leaf, api) for leaf in nest.flatten(signature)]
-    if not _graphs:
+    if not (_active and _state.graphs):
         outs = _eager_map(fn, elems, flat, structure, specs, api)
     else:
         outs = _graph_map(fn, elems, flat, structure, specs, api)
@@ -188,7 +189,7 @@ def _fold(fn, elems, initializer, reverse: bool, keep_all: bool, api: str):
     accumulator)."""
     _check_fn(fn, api)
     flat = _flat_elems(elems, api)
-    if not _graphs:
+    if not (_active and _state.graphs):
         return _eager_fold(fn, elems, flat, initializer, reverse, keep_all, api)
     return _graph_fold(fn, elems, flat, initializer, reverse, keep_all, api)
 
@@ -341,7 +342,7 @@ def vectorized_map(fn, elems, fallback_to_while_loop=True, warn=True):
     flat = _flat_elems(elems, api)
     slices_spec = [(e.shape[1:] if e.shape.rank is not None else TensorShape(None), e.dtype)
                    for e in flat]
-    if not _graphs:
+    if not (_active and _state.graphs):
         n = int(flat[0].shape[0])
         if n == 0:  # the output structure is fn's: find it from one slice of zeros
             probe = [array_ops.zeros(s.as_list(), dtype=d) for s, d in slices_spec]
@@ -373,7 +374,7 @@ def _graph_gradients(ys: list, xs: list) -> list:
     from rill._core.op import OpRecord
     from rill._core.tape import run_backward
 
-    graph = _graphs[-1]
+    graph = _state.graphs[-1]
     source_ids = {id(x) for x in xs}
     reach, relevant = set(source_ids), []
     for op in list(graph.operations):
@@ -394,7 +395,7 @@ def hessians(ys, xs, gate_gradients=False, aggregation_method=None, name="hessia
     zeros where it depends on x linearly (where TensorFlow raises). Sources need a static
     shape; the Hessian takes one backward pass per element of x.
     """
-    if not _graphs:
+    if not (_active and _state.graphs):
         raise RuntimeError("tf.gradients is not supported when eager execution is enabled. "
                            "Use tf.GradientTape instead.\nhint: tf.hessians works inside a "
                            "tf.function; eagerly use nested tapes and tape.jacobian.")

@@ -15,6 +15,7 @@ import numpy as np
 
 from rill._core import context as _context
 from rill._core import dtypes as _dtypes
+from rill._core.composite import CompositeTensorError, dispatch
 from rill._core.convert import convert_to_tensor
 from rill._core.errors import InvalidArgumentError
 from rill._core.graph import constant_value
@@ -38,8 +39,8 @@ from rill.ops.array_ops import broadcast_to, range_, reshape, shape, size, where
 from rill.ops.indexed_slices import IndexedSlices
 from rill.ops.manip_ops import concat
 
-_tapes = _context.tapes
-_graphs = _context.graphs
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 _Eager = EagerTensor
 _pyslice = builtins.slice
 _I64 = np.dtype(np.int64)
@@ -56,12 +57,18 @@ def _check_indices(idx: np.ndarray, n: int, op: str, fn: str, axis: int):
 
 
 _UNSIGNED = {np.dtype(np.int8): np.uint8, np.dtype(np.int16): np.uint16,
-             np.dtype(np.int32): np.uint32, np.dtype(np.int64): np.uint64}
+             np.dtype(np.int32): np.uint32}
+_WIDE = (np.dtype(np.int64), np.dtype(np.uint64))
 
 
 def _take(params, indices, axis: int):
-    # negative indices viewed as unsigned are out of range, so `take` rejects them too
+    # negative indices viewed as unsigned are out of range, so `take` rejects them too; 64-bit
+    # ones would wrap back to negative intp (which `take` counts from the end): check them
     u = _UNSIGNED.get(indices.dtype)
+    if u is None and indices.dtype in _WIDE and indices.size and \
+            indices.view(np.int64).min() < 0:
+        _check_indices(indices.view(np.int64), params.shape[axis], "GatherV2", "tf.gather",
+                       axis)
     try:
         return params.take(indices if u is None else indices.view(u), axis)
     except IndexError:
@@ -140,14 +147,17 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
     array([[5, 6],
            [1, 2]], dtype=int32)
     """
-    if type(params) is _Eager and not batch_dims and not _tapes and not _graphs and \
+    if type(params) is _Eager and not batch_dims and not _active and \
             type(indices) is _Eager and indices._value.dtype.kind in "iu":
         pv = params._value
         a = 0 if axis is None else axis
         if type(a) is int and -pv.ndim <= a < pv.ndim:
             return _wrap(_take(pv, indices._value, a % pv.ndim))
-    p = to_tensor(params)
-    idx = int_tensor(indices, "tf.gather", "indices")
+    try:
+        p = to_tensor(params)
+        idx = int_tensor(indices, "tf.gather", "indices")
+    except CompositeTensorError:  # composite (issue 11)
+        return dispatch("tf.gather", (params, indices, validate_indices, axis, batch_dims))
     pr, ir = p.shape.rank, idx.shape.rank
     bd = as_int(batch_dims, "tf.gather", "batch_dims")
     if bd < 0:
@@ -173,7 +183,7 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
             not p.shape[:bd].is_compatible_with(idx.shape[:bd]):
         raise _error("GatherV2", "tf.gather", f"the batch dimensions of params {p.shape[:bd]} "
                      f"and indices {idx.shape[:bd]} differ", hint)
-    if bd == 0 and type(p) is _Eager and type(idx) is _Eager and not _tapes and not _graphs:
+    if bd == 0 and type(p) is _Eager and type(idx) is _Eager and not _active:
         return _wrap(_take(p._value, idx._value, a))
     return execute(GATHER, (p, idx), {"axis": a, "batch_dims": bd})
 
@@ -368,8 +378,11 @@ def boolean_mask(tensor, mask, axis=None, name="boolean_mask"):
     >>> tf.boolean_mask(tf.constant([[1, 2], [3, 4]]), [True, False]).numpy()
     array([[1, 2]], dtype=int32)
     """
-    x = to_tensor(tensor)
-    m = to_tensor(mask)
+    try:
+        x = to_tensor(tensor)
+        m = to_tensor(mask)
+    except CompositeTensorError:  # composite (issue 11)
+        return dispatch("tf.boolean_mask", (tensor, mask, axis))
     mr = m.shape.rank
     if mr == 0:
         raise ValueError("mask cannot be scalar.\nhint: use tf.where(mask, x, y) or a Python "
@@ -384,7 +397,7 @@ def boolean_mask(tensor, mask, axis=None, name="boolean_mask"):
         raise ValueError(f"Shapes {part} and {m.shape} are incompatible\nhint: the mask must "
                          f"have the shape of dimensions {a}..{a + mr - 1} of the tensor "
                          f"{xs}.")
-    if type(x) is _Eager and type(m) is _Eager and not _tapes and not _graphs:
+    if type(x) is _Eager and type(m) is _Eager and not _active:
         return _wrap(x._value[(_pyslice(None),) * a + (m._value.astype(bool, copy=False),)])
     if xs.is_fully_defined():
         dims = xs.as_list()
@@ -440,7 +453,7 @@ def repeat(input, repeats, axis=None, name=None):  # noqa: A002
                          f"{r.shape}.")
     d = x.shape[a] if x.shape.rank is not None else None
     n = _wrap(np.int32(d)) if d is not None else shape_tensor(x)[a]
-    if type(x) is _Eager and type(r) is _Eager and not _tapes and not _graphs:
+    if type(x) is _Eager and type(r) is _Eager and not _active:
         return _wrap(np.take(x._value, _repeat_indices_kernel(r._value, d), axis=a))
     idx = execute(REPEAT_INDICES, (r, n))
     if a == 0:

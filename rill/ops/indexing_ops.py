@@ -26,8 +26,8 @@ from rill.ops.array_ops import shape
 from rill.ops.gather_scatter_ops import boolean_mask
 from rill.ops.manip_ops import pad, stack, unstack
 
-_tapes = _context.tapes
-_graphs = _context.graphs
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 _Eager = EagerTensor
 _pyslice = builtins.slice
 
@@ -243,7 +243,7 @@ def getitem(tensor, key):
     >>> t[..., -1, tf.newaxis].shape
     TensorShape([3, 1])
     """
-    if type(tensor) is _Eager and not _tapes and not _graphs:
+    if type(tensor) is _Eager and not _active:
         tk = type(key)
         if tk is int or tk is _pyslice:
             try:

@@ -13,6 +13,7 @@ import numpy as np
 
 from rill._core import context as _context
 from rill._core import dtypes as _dtypes
+from rill._core.composite import CompositeTensorError, dispatch
 from rill._core.convert import convert_to_tensor
 from rill._core.errors import InvalidArgumentError
 from rill._core.graph import constant_value
@@ -34,8 +35,8 @@ from rill.ops._util import (
 from rill.ops._util import op_error as _error
 from rill.ops.array_ops import identity, range_, rank, reshape
 
-_tapes = _context.tapes
-_graphs = _context.graphs
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 _Eager = EagerTensor
 _pyslice = builtins.slice
 _I32 = np.dtype(np.int32)
@@ -53,6 +54,8 @@ def _same_dtype(values, fn: str, op: str, pack: bool = False) -> list:
     if dtype is None and pack:
         try:
             dtype = convert_to_tensor(list(values)).dtype
+        except CompositeTensorError:  # composite (issue 11)
+            raise
         except (TypeError, ValueError):
             dtype = None
     out = []
@@ -144,7 +147,7 @@ def transpose(a, perm=None, conjugate=False, name="transpose"):
     >>> tf.transpose(tf.zeros([2, 3, 4]), perm=[0, 2, 1]).shape
     TensorShape([2, 4, 3])
     """
-    if type(a) is _Eager and not _tapes and not _graphs and not conjugate:
+    if type(a) is _Eager and not _active and not conjugate:
         v = a._value
         if perm is None:
             return _wrap(v.transpose())
@@ -167,7 +170,7 @@ def transpose(a, perm=None, conjugate=False, name="transpose"):
         p = [as_int(i, "tf.transpose", "perm") for i in perm]
         if r is not None:
             _check_perm(p, r, "tf.transpose")
-        if type(x) is _Eager and not _tapes and not _graphs:
+        if type(x) is _Eager and not _active:
             out = np.transpose(x._value, p)
             return _wrap(np.conj(out) if conj else out)
         perm = _wrap(np.array(p, dtype=_I32))
@@ -350,7 +353,8 @@ CONCAT = defop("ConcatV2", _concat_kernel, _concat_rule, _concat_grad, public_na
 
 def _eager_values(values):
     """The NumPy values of a list of eager tensors of one dtype, outside tapes and graphs."""
-    if _tapes or _graphs or (type(values) is not list and type(values) is not tuple):
+    if _active and (_state.tapes or _state.graphs) or (type(values) is not list
+                                                        and type(values) is not tuple):
         return None
     out = []
     for t in values:
@@ -376,7 +380,10 @@ def concat(values, axis, name="concat"):
             return _wrap(np.concatenate(vals, axis))
         except ValueError:  # wrong shapes, axis or scalars: the general path explains
             pass
-    ts = _same_dtype(values, "tf.concat", "ConcatV2")
+    try:
+        ts = _same_dtype(values, "tf.concat", "ConcatV2")
+    except CompositeTensorError:  # composite (issue 11)
+        return dispatch("tf.concat", (values, axis))
     if not ts:
         raise ValueError("tf.concat needs at least one tensor.\nhint: tf.concat([a, b], 0)")
     if len(ts) == 1:
@@ -436,7 +443,10 @@ def stack(values, axis=0, name="stack"):
             return _wrap(np.stack(vals, axis))
         except ValueError:
             pass
-    ts = _same_dtype(values, "tf.stack", "Pack", pack=True)
+    try:
+        ts = _same_dtype(values, "tf.stack", "Pack", pack=True)
+    except CompositeTensorError:  # composite (issue 11)
+        return dispatch("tf.stack", (values, axis))
     r = next((t.shape.rank for t in ts if t.shape.rank is not None), None)
     a = axis_arg(axis, r, "tf.stack", "Pack", extra=1)
     return execute(PACK, tuple(ts), {"axis": a})
@@ -723,7 +733,7 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
         raise ValueError(f'Value of argument `mode` expected to be one of "CONSTANT", '
                          f'"REFLECT", or "SYMMETRIC". Received `mode` = {mode}')
     p = int_tensor(paddings, "tf.pad", "paddings")
-    known = constant_value(p) if _graphs else None  # eager kernels check paddings themselves
+    known = constant_value(p) if _state.graphs else None  # eager kernels check paddings themselves
     if known is not None and x.shape.rank is not None:
         _check_paddings(np.asarray(known), x.shape.rank,
                         "Pad" if m == "CONSTANT" else "MirrorPad")

@@ -18,8 +18,9 @@ import numpy as np
 from rill._core import blas as _blas
 from rill._core import context as _context
 from rill._core import dtypes as _dtypes
-from rill._core.errors import InvalidArgumentError
-from rill._core.op import OpDef, defop, execute
+from rill._core.composite import CompositeTensorError, dispatch
+from rill._core.errors import InvalidArgumentError, UnimplementedError
+from rill._core.op import OpDef, defop, execute, quiet
 from rill._core.tensor import EagerTensor
 from rill._core.tensor import wrap as _wrap
 from rill._core.tensor_shape import TensorShape
@@ -30,6 +31,7 @@ from rill.ops._util import (
     broadcast_rule,
     broadcast_shapes,
     check_kinds,
+    eager_binary,
     same_rule,
     to_tensor,
     unary_op,
@@ -37,8 +39,8 @@ from rill.ops._util import (
 )
 from rill.ops._util import binary_op as _binary_op
 
-_tapes = _context.tapes
-_graphs = _context.graphs
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 _Eager = EagerTensor
 
 F = "fV"  # floating point
@@ -56,12 +58,15 @@ def _g(op, i):
 
 def _cj(t):
     """conj(t) for complex tensors (TensorFlow's convention for complex gradients)."""
+    if type(t) is _Eager and t._value.dtype.kind != "c":
+        return t
     return conj(t) if t.dtype.is_complex else t
 
 
-def binary_op(name, kernel, grad, public_name, rule=broadcast_rule, doc=None, kinds=N):
+def binary_op(name, kernel, grad, public_name, rule=broadcast_rule, doc=None, kinds=N,
+              string_op=None):
     """`_util.binary_op` with this module's default dtype kinds (all numbers)."""
-    return _binary_op(name, kernel, grad, public_name, rule, doc, kinds)
+    return _binary_op(name, kernel, grad, public_name, rule, doc, kinds, string_op)
 
 
 # -- private helpers used by gradients ----------------------------------------------------
@@ -102,12 +107,18 @@ def ones_like(x):
 
 
 # -- arithmetic ---------------------------------------------------------------------------
+def _string_add_kernel(x, y):
+    return np.asarray(np.add(x, y), dtype=object)  # 0-d object arrays add to a bare bytes
+
+
+STRING_ADD = defop("Add", _string_add_kernel, broadcast_rule, None, public_name="tf.math.add")
+
 add = binary_op(
     "AddV2", np.add,
     lambda op, dy: (unbroadcast(dy, op.inputs[0]) if _g(op, 0) else None,
                     unbroadcast(dy, op.inputs[1]) if _g(op, 1) else None),
     "tf.math.add", doc="x + y elementwise, with broadcasting (`tf.add`; strings concatenate).",
-    kinds=N + "O")
+    kinds=N + "O", string_op=STRING_ADD)
 
 subtract = binary_op(
     "Sub", np.subtract,
@@ -132,7 +143,7 @@ def _real_div_grad(op, dy):
     return gx, gy
 
 
-realdiv = binary_op("RealDiv", np.true_divide, _real_div_grad, "tf.realdiv", kinds=FC,
+realdiv = binary_op("RealDiv", quiet(np.true_divide), _real_div_grad, "tf.realdiv", kinds=FC,
                     doc="x / y for floating point and complex tensors (`tf.realdiv`).")
 divide_no_check = realdiv
 REALDIV = realdiv.opdef
@@ -154,14 +165,21 @@ _DIVIDE = _named(REALDIV, "tf.math.divide")
 
 
 def _true_divide(x, y, named: OpDef):
-    if type(x) is _Eager and type(y) is _Eager and not _tapes and not _graphs:
+    if type(x) is _Eager and type(y) is _Eager and not _active:
         xv, yv = x._value, y._value
         if xv.dtype is yv.dtype and xv.dtype.kind in "fc":
             try:
                 return _wrap(np.true_divide(xv, yv))
             except Exception:  # noqa: BLE001 - the general path raises TensorFlow's error
                 pass
-    return execute(REALDIV, _float_division_inputs(x, y, named))
+    t = eager_binary(REALDIV, x, y, "fc")  # floats: a tape, a variable, a number
+    if t is not None:
+        return t
+    try:
+        inputs = _float_division_inputs(x, y, named)
+    except CompositeTensorError:  # composite (issue 11)
+        return dispatch("tf.math.truediv", (x, y))
+    return execute(REALDIV, inputs)
 
 
 def _float_division_inputs(x, y, named: OpDef) -> tuple:
@@ -228,6 +246,8 @@ mod = floormod
 
 
 def _div_no_nan_kernel(x, y):
+    if not np.ndim(y) and y != 0:  # a nonzero scalar divisor (the mean of a loss)
+        return np.divide(x, y)
     out = np.zeros(np.broadcast_shapes(np.shape(x), np.shape(y)), dtype=x.dtype)
     np.divide(x, y, out=out, where=y != 0)
     return out if out.ndim else out[()]
@@ -235,8 +255,9 @@ def _div_no_nan_kernel(x, y):
 
 def _div_no_nan_grad(op, dy):
     x, y = op.inputs
-    gx = unbroadcast(divide_no_nan(dy, y), x) if _g(op, 0) else None
-    gy = unbroadcast(multiply(dy, divide_no_nan(divide_no_nan(negative(x), y), y)), y) \
+    cx, cy = _cj(x), _cj(y)  # complex inputs: the gradient of x / y conjugates both
+    gx = unbroadcast(divide_no_nan(dy, cy), x) if _g(op, 0) else None
+    gy = unbroadcast(multiply(dy, divide_no_nan(divide_no_nan(negative(cx), cy), cy)), y) \
         if _g(op, 1) else None
     return gx, gy
 
@@ -373,7 +394,10 @@ def abs(x, name=None):  # noqa: A001 - TF's name
     array([1.5, 2. ], dtype=float32)
     """
     if type(x) is not _Eager or x._value.dtype.kind == "c":
-        x = to_tensor(x)
+        try:
+            x = to_tensor(x)
+        except CompositeTensorError:  # composite (issue 11)
+            return dispatch("tf.math.abs", (x,))
         if x.dtype.is_complex:
             return execute(COMPLEX_ABS, (x,))
     return _abs_real(x)
@@ -391,7 +415,7 @@ reciprocal = unary_op(
     lambda op, dy: (negative(multiply(dy, _cj(square(op.outputs[0])))),),
     "tf.math.reciprocal", doc="1 / x elementwise (`tf.math.reciprocal`).", kinds=FC)
 
-sqrt = unary_op("Sqrt", np.sqrt,
+sqrt = unary_op("Sqrt", quiet(np.sqrt),
                 lambda op, dy: (realdiv(dy, multiply(_cj(op.outputs[0]), 2.0)),),
                 "tf.math.sqrt", doc="Square root elementwise (`tf.sqrt`).", kinds=FC)
 
@@ -401,22 +425,22 @@ def _rsqrt_grad(op, dy):
     return (multiply(dy, multiply(multiply(y, square(y)), -0.5)),)
 
 
-rsqrt = unary_op("Rsqrt", lambda x: np.reciprocal(np.sqrt(x)), _rsqrt_grad, "tf.math.rsqrt",
+rsqrt = unary_op("Rsqrt", quiet(lambda x: np.reciprocal(np.sqrt(x))), _rsqrt_grad, "tf.math.rsqrt",
                  doc="1 / sqrt(x) elementwise (`tf.math.rsqrt`).", kinds=FC)
 
 
 # -- exponentials, logarithms and activations ---------------------------------------------
-exp = unary_op("Exp", np.exp, lambda op, dy: (multiply(dy, _cj(op.outputs[0])),), "tf.math.exp",
-               doc="e ** x elementwise (`tf.exp`).", kinds=FC)
+exp = unary_op("Exp", quiet(np.exp), lambda op, dy: (multiply(dy, _cj(op.outputs[0])),),
+               "tf.math.exp", doc="e ** x elementwise (`tf.exp`).", kinds=FC)
 
-expm1 = unary_op("Expm1", np.expm1,
+expm1 = unary_op("Expm1", quiet(np.expm1),
                  lambda op, dy: (multiply(dy, exp(op.inputs[0])),),
                  "tf.math.expm1", doc="exp(x) - 1, accurate for small x.", kinds=FC)
 
-log = unary_op("Log", np.log, lambda op, dy: (realdiv(dy, _cj(op.inputs[0])),),
+log = unary_op("Log", quiet(np.log), lambda op, dy: (realdiv(dy, _cj(op.inputs[0])),),
                "tf.math.log", doc="Natural logarithm elementwise (`tf.math.log`).", kinds=FC)
 
-log1p = unary_op("Log1p", np.log1p, lambda op, dy: (realdiv(dy, add(op.inputs[0], 1.0)),),
+log1p = unary_op("Log1p", quiet(np.log1p), lambda op, dy: (realdiv(dy, add(op.inputs[0], 1.0)),),
                  "tf.math.log1p", doc="log(1 + x), accurate for small x.", kinds=FC)
 
 
@@ -533,9 +557,9 @@ def _xdivy_grad(op, dy):
     return gx, gy
 
 
-xlogy = binary_op("Xlogy", _xlogy_kernel, _xlogy_grad, "tf.math.xlogy", kinds=FC,
+xlogy = binary_op("Xlogy", quiet(_xlogy_kernel), _xlogy_grad, "tf.math.xlogy", kinds=FC,
                   doc="x * log(y), and 0 where x is 0 (`tf.math.xlogy`).")
-xdivy = binary_op("Xdivy", _xdivy_kernel, _xdivy_grad, "tf.math.xdivy", kinds=FC,
+xdivy = binary_op("Xdivy", quiet(_xdivy_kernel), _xdivy_grad, "tf.math.xdivy", kinds=FC,
                   doc="x / y, and 0 where x is 0 (`tf.math.xdivy`).")
 
 
@@ -674,7 +698,7 @@ _NO_SHAPE_ERROR = {"incompatible_shape_error": False}
 def _tensor_compare(self, other, opdef, mismatch):
     if other is None:
         return mismatch
-    if type(self) is _Eager and type(other) is _Eager and not _tapes and not _graphs:
+    if type(self) is _Eager and type(other) is _Eager and not _active:
         a, b = self._value, other._value
         if a.dtype is b.dtype:
             return _wrap(opdef.kernel(a, b, incompatible_shape_error=False))
@@ -845,6 +869,7 @@ def _matmul_grad(op, dy):
 
 
 MATMUL = defop("MatMul", _matmul_kernel, _matmul_rule, _matmul_grad, public_name="tf.linalg.matmul")
+MATMUL.fresh_output = True  # compiled code may overwrite the product (see function/codegen.py)
 _NO_TRANSPOSE = {"transpose_a": False, "transpose_b": False}
 
 
@@ -855,7 +880,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     >>> tf.matmul(tf.constant([[1., 2.]]), tf.constant([[3.], [4.]])).numpy()
     array([[11.]], dtype=float32)
     """
-    if type(a) is _Eager and type(b) is _Eager and not _tapes and not _graphs and not (
+    if type(a) is _Eager and type(b) is _Eager and not _active and not (
             transpose_a or transpose_b or adjoint_a or adjoint_b or output_type):
         av, bv = a._value, b._value
         if av.dtype is bv.dtype and av.ndim >= 2 and bv.ndim >= 2 and av.dtype.kind in "fc":
@@ -864,6 +889,12 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
                 return _wrap(np.matmul(av, bv))
             except ValueError:  # the general path raises TensorFlow's error
                 pass
+    if not (adjoint_a or adjoint_b or output_type):  # a tape, a variable, transposes
+        t = eager_binary(MATMUL, a, b, "fc", _NO_TRANSPOSE if not (transpose_a or transpose_b)
+                         else {"transpose_a": bool(transpose_a),
+                               "transpose_b": bool(transpose_b)})
+        if t is not None:
+            return t
     a, b = binary_inputs(a, b, MATMUL, ("a", "b"))
     check_kinds(MATMUL, "fVic", a, "a")
     try:
@@ -959,10 +990,27 @@ CAST = defop("Cast", _cast_kernel, _cast_rule, _cast_grad, public_name="tf.cast"
 def cast(x, dtype, name=None):
     """Converts `x` to `dtype` (floats to ints truncate toward zero, as in TensorFlow)."""
     dtype = _dtypes.as_dtype(dtype)
-    x = to_tensor(x)
+    try:
+        x = to_tensor(x)
+    except CompositeTensorError:  # composite (issue 11)
+        return dispatch("tf.cast", (x, dtype))
     if x.dtype is dtype:
         return x
+    if (x.dtype is _dtypes.string) is not (dtype is _dtypes.string):
+        src, dst = _tf_type_name(x.dtype), _tf_type_name(dtype)
+        raise UnimplementedError(
+            None, "Cast", f"Cast {src} to {dst} is not supported [Op:Cast]\ntf.cast converts "
+            f"between numeric and bool dtypes; it does not parse or format text.\nhint: "
+            f"convert the text in Python or NumPy (e.g. float(s)) before making the tensor.")
     return execute(CAST, (x,), {"dtype": dtype})
+
+
+_TF_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "half"}
+
+
+def _tf_type_name(dtype) -> str:
+    """The name TensorFlow's kernels use for a dtype in messages (`float` for float32)."""
+    return _TF_TYPE_NAMES.get(dtype.name, dtype.name)
 
 
 def reshape_to(t, shape: TensorShape, like):

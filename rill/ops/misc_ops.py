@@ -26,7 +26,8 @@ from rill.ops import array_ops, manip_ops, math_ops
 from rill.ops._util import binary_op, broadcast_shapes, to_tensor, unbroadcast
 from rill.ops.indexed_slices import IndexedSlices
 
-_graphs = _context.graphs
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 R = "fViu"  # real numbers
 
 
@@ -55,7 +56,7 @@ def identity_n(input, name=None) -> list:  # noqa: A002 - TensorFlow's name
 def tuple_(tensors, control_inputs=None, name=None) -> list:
     """Groups tensors (`tf.tuple`): returns them as a list (in a traced function through
     `tf.identity`; None entries stay None)."""
-    if not _graphs:
+    if not (_active and _state.graphs):
         return list(tensors)
     return [None if t is None else array_ops.identity(t) for t in tensors]
 
@@ -372,7 +373,7 @@ def reverse_sequence(input, seq_lengths, seq_axis=None, batch_axis=None, name=No
 def parallel_stack(values, name="parallel_stack"):
     """`tf.stack(values)` for traced functions (`tf.parallel_stack`); like TensorFlow it
     refuses to run eagerly."""
-    if not _graphs:
+    if not (_active and _state.graphs):
         raise RuntimeError("tf.parallel_stack() is not compatible with eager execution.\n"
                            "hint: use tf.stack, or call it inside a tf.function.")
     return manip_ops.stack(values)

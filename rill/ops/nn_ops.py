@@ -15,7 +15,7 @@ import numpy as np
 
 from rill._core import dtypes as _dtypes
 from rill._core.errors import InvalidArgumentError
-from rill._core.op import defop, execute
+from rill._core.op import defop, execute, quiet
 from rill._core.tensor_shape import TensorShape
 from rill.ops import math_ops as _m
 from rill.ops._util import check_kinds, to_tensor, unary_op
@@ -84,12 +84,22 @@ def _relu_mask_of_negative(a, y):
     return execute(RELU_GRAD, (a, _m.negative(y)))
 
 
-ELU_GRAD = defop("EluGrad", lambda dy, y: dy * (masked(y < 0, y) + 1), _grad_rule,
+def _elu_grad_kernel(dy, y):
+    one = y.dtype.type(1)  # typed scalars: NumPy resolves Python numbers slowly
+    return (np.fmin(y, y.dtype.type(0)) + one) * dy  # fmin: a NaN y gives dy, as in TF
+
+
+def _elu_kernel(x):
+    zero = x.dtype.type(0)
+    return np.expm1(np.minimum(x, zero)) + np.maximum(x, zero)
+
+
+ELU_GRAD = defop("EluGrad", _elu_grad_kernel, _grad_rule,
                  lambda op, ddy: (execute(ELU_GRAD, (ddy, op.inputs[1])),
                                   _relu_mask_of_negative(_m.multiply(ddy, op.inputs[0]),
                                                          op.inputs[1])),
                  public_name="tf.nn.elu (gradient)")
-elu = unary_op("Elu", lambda x: np.expm1(np.minimum(x, 0)) + np.maximum(x, 0),
+elu = unary_op("Elu", _elu_kernel,
                lambda op, dy: (execute(ELU_GRAD, (dy, op.outputs[0])),), "tf.nn.elu",
                kinds=F, doc="x if x > 0 else exp(x) - 1 (`tf.nn.elu`).")
 
@@ -178,13 +188,27 @@ swish = silu
 
 
 # -- softmax ------------------------------------------------------------------------------
+@quiet
 def _softmax_kernel(x, *, axis):
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    e /= np.sum(e, axis=axis, keepdims=True)
+    if x.shape[axis] == 0:
+        return np.empty_like(x)
+    m = x.max(axis=axis, keepdims=True)  # methods: np.max's dispatch costs a microsecond
+    e = np.subtract(x, m)
+    np.exp(e, out=e)
+    e /= e.sum(axis=axis, keepdims=True)
+    if x.dtype != np.float64 and not np.isfinite(m).all():
+        # TensorFlow's float32/16 kernels: in a row holding NaN or +inf, those entries are
+        # NaN and the others 0 (float64 rows are all NaN, as computed here)
+        bad = np.isnan(x) | (x == np.inf)
+        e = np.where(bad.any(axis=axis, keepdims=True), np.where(bad, np.nan, 0), e)
+        e = e.astype(x.dtype)
     return e
 
 
+@quiet
 def _log_softmax_kernel(x, *, axis):
+    if x.shape[axis] == 0:
+        return np.empty_like(x)
     shifted = x - np.max(x, axis=axis, keepdims=True)
     shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
     return shifted
@@ -364,8 +388,10 @@ def _sparse_xent_kernel(x, labels):
             f"Label values: {' '.join(str(v) for v in labels.reshape(-1)[:20])} "
             f"[Op:SparseSoftmaxCrossEntropyWithLogits]\nhint: labels are class indices in "
             f"[0, {n}) for {n} classes; check the label encoding or the number of logits.")
-    shifted = x - np.max(x, axis=-1, keepdims=True)
-    lse = np.log(np.sum(np.exp(shifted), axis=-1))
+    shifted = x - x.max(axis=-1, keepdims=True)
+    lse = np.log(np.exp(shifted).sum(axis=-1))
+    if shifted.ndim == 2:  # a batch of rows: plain indexing (take_along_axis costs 5 us)
+        return lse - shifted[np.arange(len(shifted)), labels]
     return lse - np.take_along_axis(shifted, labels[..., None].astype(np.intp), -1)[..., 0]
 
 

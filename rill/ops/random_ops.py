@@ -29,7 +29,8 @@ from rill._core.variable import Variable
 from rill.ops import math_ops
 from rill.ops._util import to_tensor
 
-_graphs = _context.graphs
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 DEFAULT_GRAPH_SEED = 87654321
 _MASK = (1 << 64) - 1
 _FLOATS = (_dtypes.float16, _dtypes.bfloat16, _dtypes.float32, _dtypes.float64)
@@ -77,8 +78,8 @@ def get_seed(op_seed):
     if g is None:
         return (None, None) if op_seed is None else (DEFAULT_GRAPH_SEED, op_seed)
     if op_seed is None:
-        if _graphs:  # a traced function numbers its ops, so every trace gets the same seeds
-            op_seed = len(_graphs[-1].operations)
+        if _active and _state.graphs:  # ops numbered in a traced function: same seeds each trace
+            op_seed = len(_state.graphs[-1].operations)
         else:
             op_seed = _Seeds.counter
             _Seeds.counter += 1
@@ -116,7 +117,7 @@ _UNSEEDED = _Stream(None, None)
 
 def _seed_attrs(op_seed) -> dict:
     seed, seed2 = get_seed(op_seed)
-    if _graphs:
+    if _active and _state.graphs:
         stream = _Stream(seed, seed2)  # each graph node owns its stream
     elif seed is None:
         stream = _UNSEEDED
@@ -719,8 +720,8 @@ class Generator:
         fn = opdef.public_name
         s = _shape_tensor(shape, fn)
         var = self._state_var
-        if _graphs:
-            _graphs[-1].on_variable_used(var)
+        if _active and _state.graphs:
+            _state.graphs[-1].on_variable_used(var)
         return execute(opdef, (s, *extra), {"var": var, "dtype": dtype})
 
     def normal(self, shape, mean=0.0, stddev=1.0, dtype=_dtypes.float32, name=None):

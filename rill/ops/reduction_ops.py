@@ -12,24 +12,26 @@ import numpy as np
 
 from rill._core import context as _context
 from rill._core import dtypes as _dtypes
+from rill._core.composite import CompositeTensorError, dispatch
 from rill._core.errors import InvalidArgumentError
 from rill._core.graph import constant_value
-from rill._core.op import defop, execute
+from rill._core.op import defop, execute, record
 from rill._core.tensor import EagerTensor
+from rill._core.variable import Variable
 from rill._core.tensor import wrap as _wrap
 from rill._core.tensor_shape import TensorShape
 from rill.ops import math_ops as m
 from rill.ops._util import (
     BROADCAST_TO,
+    as_int,
     check_kinds,
-    normalize_axis,
     reduction_rule,
     shape_tensor,
     to_tensor,
 )
 
-_tapes = _context.tapes
-_graphs = _context.graphs
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 _Eager = EagerTensor
 _add_reduce = np.add.reduce
 _max_reduce = np.maximum.reduce
@@ -37,27 +39,82 @@ _min_reduce = np.minimum.reduce
 _NUMERIC = frozenset("fiuc")  # NumPy kinds the fast paths take (bfloat16, kind V, does not)
 
 
-def _static_axis(axis, x, fn: str):
-    """The axis argument as a sorted tuple of ints (None: all axes)."""
-    if axis is not None and not isinstance(axis, (int, np.integer, list, tuple)):
+def _static_axis(axis, x, fn: str, op: str | None = None):
+    """The axis argument as a sorted tuple of distinct non-negative ints (None: all axes),
+    checked as TensorFlow checks reduction axes."""
+    rank = x.shape.rank
+    if axis is None:
+        return None if rank is None else tuple(range(rank))
+    if not isinstance(axis, (int, np.integer, list, tuple)):
         value = constant_value(axis)
         if value is None:
             raise ValueError(f"{fn}: axis must be known when the function is traced, got the "
                              f"symbolic tensor {axis!r}.\nhint: pass a Python int or list.")
         axis = np.asarray(value).tolist()
-    if isinstance(axis, (list, tuple)) and len(set(axis)) != len(axis):
-        raise InvalidArgumentError(None, None, f"{fn}: axis {list(axis)} contains a duplicate "
-                                   f"dimension.\nhint: list each axis once.")
-    try:
-        return normalize_axis(axis, x.shape.rank)
-    except InvalidArgumentError as exc:
-        raise InvalidArgumentError(None, None, f"{fn}: {exc}") from None
+    axes = [axis] if not isinstance(axis, (list, tuple)) else list(axis)
+    for a in axes:
+        if not isinstance(a, (int, np.integer)):
+            raise TypeError(f"Cannot convert {a!r} to EagerTensor of dtype int32\n{fn}: axis "
+                            f"must be an int or a list of ints, got {axis!r}.\nhint: pass "
+                            f"axis={int(a) if isinstance(a, float) and a == int(a) else 0}.")
+    if rank is None:
+        return tuple(int(a) for a in axes)
+    out: list = []
+    for a in axes:
+        a = int(a)
+        if not -rank <= a < rank:
+            hint = "a scalar has no axis to reduce: pass axis=None" if rank == 0 else \
+                f"axes must lie in [-{rank}, {rank})"
+            raise InvalidArgumentError(
+                None, op, f"Invalid reduction dimension ({a} for input with {rank} "
+                f"dimension(s)\n{fn}: axis {a} is out of range for a tensor of rank {rank}."
+                f"\nhint: {hint}.")
+        if a % rank in out:
+            raise InvalidArgumentError(
+                None, op, f"Invalid reduction arguments: Axes contains duplicate dimension: "
+                f"{a % rank}\n{fn}: axis {axis} names dimension {a % rank} twice.\nhint: "
+                f"list each axis once.")
+        out.append(a % rank)
+    return tuple(sorted(out))
+
+
+def _eager_reduce(opdef, x, axis, keepdims):
+    """The eager fast path of a float reduction over `axis` (None or an int) for what the
+    inline one leaves (a tape recording, a variable input); None: the general path."""
+    if _active:
+        graphs, tapes, hooks = _state.lists
+        if graphs or hooks:
+            return None
+    else:
+        tapes = None
+    if type(x) is Variable:
+        x = x.value()
+    elif type(x) is not _Eager:
+        return None
+    v = x._value
+    rank = v.ndim
+    if v.dtype.kind not in "fc" or not rank:
+        return None
+    if axis is None:
+        axes = tuple(range(rank))
+    elif type(axis) is int and -rank <= axis < rank:
+        axes = (axis % rank,)
+    else:
+        return None
+    attrs = {"axis": axes, "keepdims": bool(keepdims)}
+    t = _wrap(opdef.kernel(v, **attrs))
+    if tapes:
+        record(opdef, (x,), attrs, (t,), tapes)
+    return t
 
 
 def _reduce(opdef, input_tensor, axis, keepdims, kinds):
-    x = to_tensor(input_tensor)
+    try:
+        x = to_tensor(input_tensor)
+    except CompositeTensorError:  # composite (issue 11)
+        return dispatch(opdef.public_name, (input_tensor,), {"axis": axis, "keepdims": keepdims})
     check_kinds(opdef, kinds, x, "input_tensor")
-    return execute(opdef, (x,), {"axis": _static_axis(axis, x, opdef.public_name),
+    return execute(opdef, (x,), {"axis": _static_axis(axis, x, opdef.public_name, opdef.name),
                                  "keepdims": bool(keepdims)})
 
 
@@ -67,6 +124,10 @@ def _keep(t, op):
     axis, keepdims = op.attrs["axis"], op.attrs["keepdims"]
     if keepdims:
         return t
+    if type(t) is _Eager and type(x) is _Eager and not _active:  # no TensorShapes
+        shape = np.shape(x._value)
+        axes = range(len(shape)) if axis is None else axis
+        return _wrap(np.reshape(t._value, [1 if i in axes else d for i, d in enumerate(shape)]))
     rank = x.shape.rank
     if rank is None:
         raise ValueError(f"the gradient of {op.opdef.public_name} needs the input's rank.\n"
@@ -78,6 +139,10 @@ def _keep(t, op):
 
 
 def _broadcast_like(t, x):
+    if type(t) is _Eager and type(x) is _Eager and not _active:
+        shape = np.shape(x._value)
+        return t if np.shape(t._value) == shape else \
+            _wrap(np.broadcast_to(t._value, shape).copy())
     if t.shape == x.shape and x.shape.is_fully_defined():
         return t
     return execute(BROADCAST_TO, (t, shape_tensor(x)))
@@ -87,6 +152,8 @@ def _reduced_count(op, dtype):
     """How many elements each output element of a reduction summarizes (a Python int when
     shapes are static, else a scalar tensor of `dtype`)."""
     x, y = op.inputs[0], op.outputs[0]
+    if type(x) is _Eager and type(y) is _Eager:
+        return np.size(x._value) // max(np.size(y._value), 1)
     nx, ny = x.shape.num_elements(), y.shape.num_elements()
     if nx is not None and ny is not None:
         return nx // max(ny, 1)
@@ -113,14 +180,18 @@ def reduce_sum(input_tensor, axis=None, keepdims=False, name=None):
     >>> tf.reduce_sum(tf.constant([[1, 2], [3, 4]]), axis=0).numpy()
     array([4, 6], dtype=int32)
     """
-    if type(input_tensor) is _Eager and not _tapes and not _graphs and (
+    if type(input_tensor) is _Eager and not _active and (
             axis is None or type(axis) is int):
         v = input_tensor._value
-        if v.dtype.kind in _NUMERIC:
+        if v.dtype.kind in _NUMERIC and (axis is None or v.ndim):  # NumPy takes axis 0 of 0-d
             try:
                 return _wrap(_add_reduce(v, axis, v.dtype, None, keepdims))
             except Exception:  # noqa: BLE001 - the general path raises TensorFlow's error
                 pass
+    elif axis is None or type(axis) is int:
+        t = _eager_reduce(SUM, input_tensor, axis, keepdims)
+        if t is not None:
+            return t
     return _reduce(SUM, input_tensor, axis, keepdims, m.N)
 
 
@@ -140,7 +211,11 @@ def _mean_kernel(x, *, axis, keepdims):
         s = _add_reduce(x, axis, np.int64 if kind == "i" else np.uint64, None, keepdims)
         q = np.abs(s) // max(n, 1)
         return (np.sign(s) * q if kind == "i" else q).astype(x.dtype)
-    if x.dtype.itemsize <= 2:  # float16/bfloat16 accumulate in float32
+    if x.dtype == np.float16:  # TensorFlow sums float16 in float16: [6e4, 6e4] has mean inf
+        with np.errstate(over="ignore", invalid="ignore"):
+            s = _add_reduce(x, axis, x.dtype, None, keepdims)
+            return (s / n if n else s * np.nan).astype(x.dtype)
+    if x.dtype.itemsize <= 2:  # bfloat16 accumulates in float32
         s = _add_reduce(x, axis, np.float32, None, keepdims)
         return (s / n if n else s * np.nan).astype(x.dtype)
     s = _add_reduce(x, axis, x.dtype, None, keepdims)
@@ -163,15 +238,19 @@ def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
     >>> tf.reduce_mean(tf.constant([[1., 2.], [3., 4.]]), axis=1).numpy()
     array([1.5, 3.5], dtype=float32)
     """
-    if type(input_tensor) is _Eager and not _tapes and not _graphs and (
+    if type(input_tensor) is _Eager and not _active and (
             axis is None or type(axis) is int):
         v = input_tensor._value
-        if v.dtype.kind in "fc" and v.dtype.itemsize > 2 and v.size:
+        if v.dtype.kind in "fc" and v.dtype.itemsize > 2 and v.size and (axis is None or v.ndim):
             try:
                 s = _add_reduce(v, axis, v.dtype, None, keepdims)
                 return _wrap(s / (v.size if axis is None else v.shape[axis]))
             except Exception:  # noqa: BLE001 - the general path raises TensorFlow's error
                 pass
+    elif axis is None or type(axis) is int:
+        t = _eager_reduce(MEAN, input_tensor, axis, keepdims)
+        if t is not None:
+            return t
     return _reduce(MEAN, input_tensor, axis, keepdims, m.N)
 
 
@@ -210,9 +289,9 @@ MIN = defop("Min", _min_kernel, reduction_rule, _min_max_grad, public_name="tf.m
 
 def _fast_extreme(reduce, x, axis, keepdims):
     """The plain eager call of reduce_max/reduce_min, or None for the general path."""
-    if type(x) is _Eager and not _tapes and not _graphs and (axis is None or type(axis) is int):
+    if type(x) is _Eager and not _active and (axis is None or type(axis) is int):
         v = x._value
-        if v.dtype.kind in "fiu" and v.size:
+        if v.dtype.kind in "fiu" and v.size and (axis is None or v.ndim):
             try:
                 return _wrap(reduce(v, axis, None, None, keepdims))
             except Exception:  # noqa: BLE001 - the general path raises TensorFlow's error
@@ -391,12 +470,7 @@ def _arg(opdef, input, axis, output_type):
             f"uint16, int32, int64, got {output_type.name} [Op:{opdef.name}]\n"
             f"hint: pass output_type=tf.int32 or tf.int64.")
     rank = x.shape.rank
-    axis = 0 if axis is None else axis
-    if not isinstance(axis, (int, np.integer)):
-        axis = constant_value(axis) if not isinstance(axis, EagerTensor) else axis._value
-        if axis is None:
-            raise ValueError(f"{opdef.public_name}: axis must be known when tracing.")
-        axis = int(axis)
+    axis = 0 if axis is None else as_int(axis, opdef.public_name, "axis")
     if rank is not None and not -rank <= axis < rank:
         raise InvalidArgumentError(
             None, opdef.name, f"{opdef.public_name}: Expected dimension in the range "
@@ -440,11 +514,7 @@ def _scan_kernel(scan, identity):
 
 def _scan_attrs(x, axis, exclusive, reverse, fn):
     rank = x.shape.rank
-    if not isinstance(axis, (int, np.integer)):
-        axis = constant_value(axis)
-        if axis is None:
-            raise ValueError(f"{fn}: axis must be known when tracing.")
-        axis = int(axis)
+    axis = as_int(axis, fn, "axis")
     if rank is not None and not -rank <= axis < rank:
         raise InvalidArgumentError(None, None, f"{fn}: Expected scan axis in the range "
                                    f"[{-rank}, {rank}), but got {axis}.\nhint: the input has "

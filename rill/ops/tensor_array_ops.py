@@ -23,7 +23,8 @@ from rill._core.op import defop, execute
 from rill._core.tensor import wrap
 from rill._core.tensor_shape import TensorShape, as_shape
 
-_graphs = _context.graphs
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 
 
 # -- the graph ops ----------------------------------------------------------------------------
@@ -183,9 +184,13 @@ class TensorArray:
             size = 0
         self._list = None
         self._buffer = None
+        # clear_after_read=True: eagerly an element is freed once read, as in TensorFlow (whose
+        # eager arrays also do so by default; rill's keep elements unless asked)
+        self._clear = bool(clear_after_read)
+        self._cleared: set = set()
         if flow is not None:
             self._buffer = convert_to_tensor(flow)
-        elif _graphs or not isinstance(size, (int, np.integer)) and \
+        elif _state.graphs or not isinstance(size, (int, np.integer)) and \
                 constant_value(size) is None:
             elem = tuple(self._element_shape.as_list()) \
                 if self._element_shape.is_fully_defined() else None
@@ -199,6 +204,7 @@ class TensorArray:
         ta._dtype, ta._dynamic, ta._infer_shape = self._dtype, self._dynamic, self._infer_shape
         ta._element_shape = self._element_shape if element_shape is None else element_shape
         ta._buffer, ta._list = buffer, items
+        ta._clear, ta._cleared = self._clear, set()
         return ta
 
     # -- properties ------------------------------------------------------------------------
@@ -273,7 +279,7 @@ class TensorArray:
         """Sets element `index` to `value`; returns the new TensorArray."""
         t = self._value(value)
         elem = self._merged_shape(t.shape)
-        if self._list is not None and not _graphs:
+        if self._list is not None and not (_active and _state.graphs):
             i = int(index)
             if i < 0 or (i >= len(self._list) and not self._dynamic):
                 raise OutOfRangeError(
@@ -283,6 +289,7 @@ class TensorArray:
             if i >= len(self._list):
                 self._list.extend([None] * (i + 1 - len(self._list)))
             self._list[i] = t  # eagerly the array is updated in place, as in TensorFlow
+            self._cleared.discard(i)
             self._element_shape = elem
             return self
         return self._new(buffer=write_item(self._graph_buffer(), _index(index), t,
@@ -300,7 +307,7 @@ class TensorArray:
                              f"{len(self._list)}.\nhint: create it with size={n} or "
                              f"dynamic_size=True.")
         elem = self._merged_shape(t.shape[1:])
-        if self._list is not None and not _graphs:
+        if self._list is not None and not (_active and _state.graphs):
             from rill.ops.manip_ops import unstack
             self._list = list(unstack(t)) + self._list[n:]
             self._element_shape = elem
@@ -329,19 +336,30 @@ class TensorArray:
 
     def read(self, index, name=None):
         """Element `index` (zeros if it was never written)."""
-        if self._list is not None and not _graphs:
+        if self._list is not None and not (_active and _state.graphs):
             i = int(index)
             if not 0 <= i < len(self._list):
                 raise OutOfRangeError(None, "TensorListGetItem",
                                       f"Tried to read from index {i} but array size is: "
                                       f"{len(self._list)}")
+            if i in self._cleared:
+                raise InvalidArgumentError(
+                    None, "TensorArrayReadV3", f"Could not read index {i} twice because it was "
+                    f"cleared after a previous read (perhaps try setting clear_after_read = "
+                    f"false?)\nAn eager TensorArray frees each element when it is read.\nhint: "
+                    f"keep the value read, or create the array with clear_after_read=False.")
             item = self._list[i]
-            return item if item is not None else self._zeros()
+            if item is None:
+                return self._zeros()
+            if self._clear:
+                self._list[i] = None
+                self._cleared.add(i)
+            return item
         return read_item(self._graph_buffer(), _index(index))
 
     def stack(self, name=None):
         """All elements stacked along a new first axis."""
-        if self._list is not None and not _graphs:
+        if self._list is not None and not (_active and _state.graphs):
             from rill.ops.manip_ops import stack
             if not self._list:
                 if not self._element_shape.is_fully_defined():
@@ -369,7 +387,7 @@ class TensorArray:
 
     def size(self, name=None):
         """The number of elements, as an int32 scalar tensor."""
-        if self._list is not None and not _graphs:
+        if self._list is not None and not (_active and _state.graphs):
             return wrap(np.int32(len(self._list)))
         b = self._graph_buffer()
         if b.shape.rank is not None and b.shape[0] is not None:

@@ -155,3 +155,43 @@ def test_float_lists_are_float32(values):
     assert t.dtype is tf.float32
     np.testing.assert_array_equal(t.numpy(), np.array(values, np.float32))
     assert tf.constant(values, tf.float64).numpy().tolist() == values
+
+
+# -- values TensorFlow refuses (checked against TensorFlow 2.21) -------------------------------
+@pytest.mark.parametrize("make", [tf.constant, tf.Variable, tf.convert_to_tensor])
+@pytest.mark.parametrize("value", [[1.0, None], [1, None], [[1.0, 2.0], [None, 3.0]],
+                                   [np.float32(1), None]])
+def test_none_among_values_is_refused(make, value):
+    with pytest.raises(ValueError, match="^Can't convert Python sequence with mixed types to "
+                                         "Tensor.\n"):
+        make(value)
+
+
+def test_none_alone_and_none_with_a_dtype():
+    for value in (None, [None]):
+        with pytest.raises(ValueError, match=r"^Attempt to convert a value \(None\) with an "
+                                             r"unsupported type"):
+            tf.constant(value)
+    with pytest.raises(ValueError, match="mixed types"):
+        tf.constant([1.0, None], dtype=tf.float32)
+
+
+def test_dtype_comes_from_the_first_element():
+    # a leading bool refuses numbers after it; a leading number takes bools as 0/1
+    for value in ([True, 1], [True, 1.0], [np.bool_(True), 1]):
+        with pytest.raises(ValueError, match="mixed types"):
+            tf.constant(value)
+    t = tf.constant([1.0, True])
+    assert t.dtype == tf.float32 and t.numpy().tolist() == [1.0, 1.0]
+    t = tf.constant([[1, 2], [True, 3]])
+    assert t.dtype == tf.int32 and t.numpy().tolist() == [[1, 2], [1, 3]]
+
+
+def test_numpy_object_arrays_must_hold_strings():
+    with pytest.raises(ValueError, match=r"^Failed to convert a NumPy array to a Tensor "
+                                         r"\(Unsupported object type list\)"):
+        tf.constant(np.array([[1, 2], [3]], dtype=object))
+    with pytest.raises(ValueError, match=r"Unsupported object type int\)"):
+        tf.constant(np.array([1, 2], dtype=object))
+    t = tf.constant(np.array(["a", "b"], dtype=object))
+    assert t.dtype == tf.string and t.numpy().tolist() == [b"a", b"b"]

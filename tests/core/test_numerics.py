@@ -48,20 +48,19 @@ def test_off_by_default_no_warnings():
 
 
 def test_switch_and_context_manager_restore_state():
-    from rill._core import numerics
-    assert not numerics.explaining
+    assert not context.state.explaining
     with tf.debugging.explain_gradients():
-        assert numerics.explaining
+        assert context.state.explaining
         with tf.debugging.explain_gradients(False):
-            assert not numerics.explaining
-        assert numerics.explaining
-    assert not numerics.explaining
+            assert not context.state.explaining
+        assert context.state.explaining
+    assert not context.state.explaining
     tf.debugging.explain_gradients(True)
     try:
-        assert numerics.explaining
+        assert context.state.explaining
     finally:
         tf.debugging.explain_gradients(False)
-    assert not numerics.explaining and not context.op_hooks
+    assert not context.state.explaining and not context.op_hooks
 
 
 def test_unwatched_tensor(explain):

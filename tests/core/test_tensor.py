@@ -327,11 +327,14 @@ def test_mixing_dtypes_raises(a, b, expected, got):
 
 
 def test_python_float_with_int_tensor_raises():
-    with pytest.raises(InvalidArgumentError, match="expected to be a int32 tensor but is a "
-                                                   "float tensor"):
+    # TensorFlow: TypeError, eagerly and traced (user code catches TypeError)
+    with pytest.raises(TypeError, match="^Cannot convert 1.0 to EagerTensor of dtype int32"):
         tf.constant([1, 2]) + 1.0
-    with pytest.raises(InvalidArgumentError, match="int32"):
-        tf.constant([1, 2]) + 1.5
+    with pytest.raises(TypeError, match="^Cannot convert 1.5 to EagerTensor of dtype int32"):
+        tf.constant([1, 2]) * 1.5
+    with pytest.raises(TypeError, match="^Expected int32 passed to parameter 'y' of op 'Mul', "
+                                        "got 1.5 of type 'float' instead"):
+        tf.function(lambda x: x * 1.5)(tf.constant([1, 2]))
 
 
 def test_cast_fixes_the_mismatch():

@@ -4,6 +4,7 @@ TensorFlow 2.21."""
 
 import copy
 import pickle
+import weakref
 
 import numpy as np
 import pytest
@@ -82,6 +83,53 @@ def test_read_value_is_a_snapshot(v):
     np.testing.assert_array_equal(value.numpy(), [[1, 2, 3], [4, 5, 6]])
     np.testing.assert_array_equal(ident.numpy(), [[1, 2, 3], [4, 5, 6]])
     np.testing.assert_array_equal(tf.convert_to_tensor(v).numpy(), [[10, 20, 30], [40, 50, 60]])
+
+
+def test_updates_write_in_place_only_when_no_value_refers_to_the_array(v):
+    v.assign_add(tf.ones([2, 3]))  # the first update leaves initial_value alone
+    array = weakref.ref(v._value)  # a weak reference does not count
+    v.assign_sub(tf.ones([2, 3]))
+    assert v._value is array()  # nothing else held it: updated in place
+    kept = [v.value(), v.read_value()[0], tf.identity(v), v.value()[:, 1:]]
+    kept.append(np.asarray(kept[0]))
+    v.assign_add(tf.ones([2, 3]))
+    assert v._value is not array()  # each of them still sees the old values
+    np.testing.assert_array_equal(kept[0].numpy(), [[1, 2, 3], [4, 5, 6]])
+    np.testing.assert_array_equal(kept[1].numpy(), [1, 2, 3])
+    np.testing.assert_array_equal(kept[2].numpy(), [[1, 2, 3], [4, 5, 6]])
+    np.testing.assert_array_equal(kept[3].numpy(), [[2, 3], [5, 6]])
+    np.testing.assert_array_equal(kept[4], [[1, 2, 3], [4, 5, 6]])
+    np.testing.assert_array_equal(v.initial_value.numpy(), [[1, 2, 3], [4, 5, 6]])
+
+
+def test_traced_updates_keep_values_read_before_them(v):
+    @tf.function
+    def step(x):
+        before = v.read_value()
+        v.assign_add(x)
+        mid = v * 1.0
+        v.assign_sub(x * 3.0)  # `before` is returned: still alive here
+        return before, mid
+
+    ones = tf.ones([2, 3])
+    for k in range(3):
+        before, mid = step(ones)
+        np.testing.assert_array_equal(before.numpy(), np.arange(1, 7).reshape(2, 3) - 2 * k)
+        np.testing.assert_array_equal(mid.numpy(), np.arange(2, 8).reshape(2, 3) - 2 * k)
+    held = v.value()
+    step(ones)
+    np.testing.assert_array_equal(held.numpy(), np.arange(1, 7).reshape(2, 3) - 6)
+
+    @tf.function
+    def sgd(g):
+        loss = tf.reduce_sum(v * g)  # reads v; the read is dead by the update
+        v.assign_sub(g * 0.5)
+        return loss
+
+    sgd(ones)
+    array = weakref.ref(v._value)
+    assert float(sgd(ones)) == pytest.approx(float(np.sum(np.arange(1, 7) - 8.5)))
+    assert v._value is array()  # the compiled step wrote into the variable's array
 
 
 def test_numpy_interop(v):

@@ -461,7 +461,7 @@ def test_user_functions_called_from_converted_code_are_converted():
 
 def test_do_not_convert_leaves_the_function_as_written():
     f = tf.function(lambda x: not_converted(x))
-    with pytest.raises(TypeError, match="Python bool"):
+    with pytest.raises(TypeError, match="Python `bool`"):
         f(tf.constant(1.0))
 
 
@@ -571,7 +571,7 @@ def test_run_time_errors_in_branches_name_the_users_line():
     assert f"{__file__}:{line_of(pick.python_function, 'gather-line')}" in str(e.value)
 
 
-# -- parity with TensorFlow (when installed at /tmp/tf) ---------------------------------------
+# -- parity with TensorFlow (RILL_TF_PYTHON: see tests/conftest.py) -------------------------
 PARITY_SCRIPT = r'''
 import numpy as np
 import {module} as tf
@@ -636,10 +636,9 @@ print("grad", round(float(tape.gradient(y, x)), 5))
 '''
 
 
-@pytest.mark.skipif(not os.path.exists("/tmp/tf/bin/python"), reason="TensorFlow not installed")
-def test_same_results_as_tensorflow(tmp_path):
+def test_same_results_as_tensorflow(tmp_path, tf_python):  # RILL_TF_PYTHON: tests/conftest.py
     outputs = []
-    for python, module in ((sys.executable, "rill"), ("/tmp/tf/bin/python", "tensorflow")):
+    for python, module in ((sys.executable, "rill"), (tf_python, "tensorflow")):
         script = tmp_path / f"parity_{module}.py"  # a file: autograph reads the source
         script.write_text(PARITY_SCRIPT.format(module=module))
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")

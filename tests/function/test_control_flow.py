@@ -742,3 +742,19 @@ def test_docstring_examples(module):
     mod = importlib.import_module(f"rill.ops.{module}")
     result = doctest.testmod(mod, extraglobs={"tf": tf}, verbose=False)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_eager_tensor_array_clear_after_read():
+    # TensorFlow 2.21: a read frees the element; stack shows zeros there; a second read fails
+    ta = tf.TensorArray(tf.float32, size=3, clear_after_read=True)
+    ta = ta.write(0, 1.0).write(1, 2.0).write(2, 3.0)
+    assert float(ta.read(1)) == 2.0
+    np.testing.assert_array_equal(ta.stack().numpy(), [1.0, 0.0, 3.0])
+    with pytest.raises(InvalidArgumentError, match="^Could not read index 1 twice because it "
+                                                   "was cleared after a previous read"):
+        ta.read(1)
+    ta = ta.write(1, 7.0)  # written again: readable again
+    assert float(ta.read(1)) == 7.0
+    keep = tf.TensorArray(tf.float32, size=2, clear_after_read=False).write(0, 1.0)
+    keep.read(0)
+    assert float(keep.read(0)) == 1.0

@@ -1,12 +1,9 @@
-"""The same script under TensorFlow (when installed at /tmp/tf) and rill: same output."""
+"""The same script under TensorFlow (RILL_TF_PYTHON, see tests/conftest.py) and rill: same
+output."""
 
 import os
 import subprocess
 import sys
-
-import pytest
-
-TF_PYTHON = "/tmp/tf/bin/python"
 
 SCRIPT = r'''
 import sys
@@ -64,6 +61,5 @@ def _run(python, module):
     return out.stdout
 
 
-@pytest.mark.skipif(not os.path.exists(TF_PYTHON), reason="TensorFlow is not installed")
-def test_same_output_as_tensorflow():
-    assert _run(sys.executable, "rill") == _run(TF_PYTHON, "tensorflow")
+def test_same_output_as_tensorflow(tf_python):  # RILL_TF_PYTHON: see tests/conftest.py
+    assert _run(sys.executable, "rill") == _run(tf_python, "tensorflow")

@@ -7,6 +7,7 @@ tested in tests/ops/test_random_ops.py.
 
 import numpy as np
 
+import rill as tf
 from rill.ops import random_ops as R
 from tests.ops.opspec import OpSpec
 
@@ -15,8 +16,17 @@ def _shape(*dims):
     return lambda rng: [np.array(dims, dtype=np.int32)]
 
 
+_GENERATOR: list = []
+
+
 def _gen():
-    return R.Generator.from_seed(7)
+    """One generator for all specs, made eagerly on first use: a traced spec must not make
+    one each call (tf.function refuses new variables after its first trace, as TensorFlow
+    does)."""
+    if not _GENERATOR:
+        with tf.init_scope():
+            _GENERATOR.append(R.Generator.from_seed(7))
+    return _GENERATOR[0]
 
 
 SPECS = [

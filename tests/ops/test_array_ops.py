@@ -5,7 +5,6 @@ here we check what those cannot: dtypes, TensorFlow's error types and messages, 
 structure (IndexedSlices, None), and shape inference with unknown dimensions.
 """
 
-import os
 import subprocess
 
 import numpy as np
@@ -647,8 +646,7 @@ def test_transpose_and_tile_match_numpy(shape, data):
     np.testing.assert_array_equal(tf.reverse(a, [axis]).numpy(), np.flip(a, axis))
 
 
-# -- parity with TensorFlow (only where a TensorFlow install is found) -----------------------
-_TF_PYTHON = os.environ.get("RILL_TF_PYTHON", "/tmp/tf/bin/python")
+# -- parity with TensorFlow (RILL_TF_PYTHON: see tests/conftest.py) -------------------------
 _PARITY = [
     "tf.reshape(tf.range(24.), [2, 3, 4])[..., 1, tf.newaxis]",
     "tf.reshape(tf.range(24.), [2, 3, 4])[::-1, 1:, ::-2]",
@@ -670,20 +668,17 @@ _PARITY = [
 ]
 
 
-@pytest.mark.skipif(not os.path.exists(_TF_PYTHON), reason="TensorFlow is not installed")
-def test_parity_with_tensorflow():
+def test_parity_with_tensorflow(tf_python, tmp_path):
     script = ("import sys, numpy as np, tensorflow as tf\n"
               f"cases = {_PARITY!r}\n"
               "out = {str(i): np.asarray(eval(c)) for i, c in enumerate(cases)}\n"
               "np.savez(sys.argv[1], **out)\n")
-    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"rill_parity_{os.getpid()}.npz")
-    run = subprocess.run([_TF_PYTHON, "-c", script, path], capture_output=True, timeout=120)
-    if run.returncode != 0:
-        pytest.skip(f"TensorFlow failed to run: {run.stderr[-300:]!r}")
+    path = str(tmp_path / "parity.npz")
+    run = subprocess.run([tf_python, "-c", script, path], capture_output=True, timeout=120)
+    assert run.returncode == 0, f"TensorFlow failed to run: {run.stderr[-600:]!r}"
     with np.load(path) as ref:
         for i, case in enumerate(_PARITY):
             got = eval(case)
             want = ref[str(i)]
             assert got.dtype == tf.as_dtype(want.dtype), case
             np.testing.assert_allclose(got.numpy(), want, rtol=1e-6, err_msg=case)
-    os.remove(path)

@@ -315,8 +315,8 @@ for s in (1, 2, 3):
 
 
 @pytest.fixture
-def tf_results():
-    return tensorflow_results()
+def tf_results(tf_python):
+    return tensorflow_results(tf_python)
 
 
 @pytest.mark.parametrize("s", [1, 2, 3])

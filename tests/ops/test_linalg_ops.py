@@ -418,8 +418,8 @@ out["diag_part"] = tf.linalg.diag_part(x, k=-1).numpy().tolist()
 
 
 @pytest.fixture
-def tf_results():
-    return tensorflow_results()
+def tf_results(tf_python):
+    return tensorflow_results(tf_python)
 
 
 def test_parity_with_tensorflow(tf_results):

@@ -340,7 +340,7 @@ def test_operator_not_allowed_in_graph_error():
             return x
         return -x
 
-    with pytest.raises(tf.errors.OperatorNotAllowedInGraphError, match="Python bool"):
+    with pytest.raises(tf.errors.OperatorNotAllowedInGraphError, match="Python `bool`"):
         tf.function(fn, autograph=False)(tf.constant(1.0))
 
 
@@ -400,9 +400,7 @@ def test_docstring_examples():
     assert result.attempted > 0 and result.failed == 0
 
 
-# -- parity with TensorFlow ------------------------------------------------------------------
-TF_PYTHON = "/tmp/tf/bin/python"
-
+# -- parity with TensorFlow (RILL_TF_PYTHON: see tests/conftest.py) -------------------------
 PARITY_SCRIPT = r'''
 import numpy as np
 import {module} as tf
@@ -482,9 +480,8 @@ def _run_script(python: str, module: str) -> list:
     return done.stdout.splitlines()
 
 
-@pytest.mark.skipif(not os.path.exists(TF_PYTHON), reason="TensorFlow is not installed")
-def test_same_results_as_tensorflow():
-    want = _run_script(TF_PYTHON, "tensorflow")
+def test_same_results_as_tensorflow(tf_python):
+    want = _run_script(tf_python, "tensorflow")
     got = _run_script(sys.executable, "rill")
     assert len(got) == len(want)
     for g, w in zip(got, want):

@@ -6,7 +6,6 @@ numerically (to second order) by specs_nn.py."""
 import functools
 import json
 import math
-import os
 import subprocess
 import textwrap
 
@@ -19,7 +18,6 @@ from hypothesis.extra import numpy as hnp
 import rill as tf
 from rill._core.errors import InvalidArgumentError
 
-TF_PYTHON = "/tmp/tf/bin/python"
 SELU_A, SELU_S = 1.6732632423543772, 1.0507009873554805
 FLOATS = [np.float32, np.float64]
 EXTREME = np.array([[-1000., 0., 1000.], [1000., 1000., -1000.]])
@@ -354,25 +352,23 @@ PARITY_SCRIPTS: dict = {}
 
 
 @functools.cache
-def _run_tensorflow(names: tuple) -> dict:
+def _run_tensorflow(python: str, names: tuple) -> dict:
     parts = "".join(f"def _{name}(out):\n" + textwrap.indent(PARITY_SCRIPTS[name], "    ") +
                     f"\n_{name}(out)\n" for name in names)
     script = f"import json, numpy as np, tensorflow as tf\nout = {{}}\n{parts}" \
              "print(json.dumps(out))\n"
-    proc = subprocess.run([TF_PYTHON, "-c", script], capture_output=True, text=True,
+    proc = subprocess.run([python, "-c", script], capture_output=True, text=True,
                           timeout=600)
     if proc.returncode:
         return {"error": proc.stderr[-800:]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def tensorflow_results() -> dict:
-    """What TensorFlow computes for every registered parity script (skips without it)."""
-    if not os.path.exists(TF_PYTHON):
-        pytest.skip("TensorFlow is not installed at /tmp/tf")
-    out = _run_tensorflow(tuple(sorted(PARITY_SCRIPTS)))
-    if "error" in out:
-        pytest.skip(f"TensorFlow failed: {out['error']}")
+def tensorflow_results(tf_python: str) -> dict:
+    """What TensorFlow (the `tf_python` fixture of tests/conftest.py) computes for every
+    registered parity script."""
+    out = _run_tensorflow(tf_python, tuple(sorted(PARITY_SCRIPTS)))
+    assert "error" not in out, f"the TensorFlow parity scripts failed: {out.get('error')}"
     return out
 
 
@@ -392,8 +388,8 @@ out["log_softmax"] = tf.nn.log_softmax(x).numpy().tolist()
 
 
 @pytest.fixture
-def tf_results():
-    return tensorflow_results()
+def tf_results(tf_python):
+    return tensorflow_results(tf_python)
 
 
 def test_parity_with_tensorflow(tf_results):

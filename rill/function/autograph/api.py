@@ -139,9 +139,10 @@ def _convert_code(f):
         raise ConversionError("lambda functions are not converted (they hold no statements)")
     try:
         source = inspect.getsource(f)
-    except (OSError, TypeError) as exc:
-        raise ConversionError(f"the source code of {f.__qualname__} is not available "
-                              f"({exc}); autograph needs it") from None
+    except (OSError, TypeError):
+        err = ConversionError(f"could not get the source code of {f.__qualname__}")
+        err.no_source = True
+        raise err from None
     first = source.splitlines()[0]
     indent = len(first) - len(first.lstrip())
     try:
@@ -195,7 +196,7 @@ def converted_call(f, args: tuple, kwargs):
     if kwargs is None:
         kwargs = {}
     special = _BUILTINS.get(id(f))
-    if special is not None and _context.graphs:
+    if special is not None and _context.state.graphs:
         return special(f, args, kwargs)
     return _target(f)(*args, **kwargs)
 

@@ -15,7 +15,8 @@ from rill._core.tensor import EagerTensor, Tensor
 from rill.ops import _subgraph
 from rill.ops import control_flow_ops as _cf
 
-_graphs = _context.graphs
+_state = _context.state  # this thread's tapes, graphs and hooks
+_active = _context.active  # empty: no thread has any (plain eager)
 
 
 # -- undefined values ---------------------------------------------------------------------------
@@ -76,7 +77,7 @@ def is_graph_tensor(x) -> bool:
     flow); a variable counts while tracing."""
     if type(x) is GraphTensor:
         return True
-    return bool(_graphs) and getattr(x, "_is_variable", False)
+    return bool(_state.graphs) and getattr(x, "_is_variable", False)
 
 
 def _as_pred(x, what: str):
@@ -308,7 +309,7 @@ def _initial_values(body, values: tuple, names: tuple, kind: str) -> tuple:
     missing = [i for i, v in enumerate(values) if isinstance(v, Undefined)]
     if not missing:
         return values
-    probe = Graph("probe", outer=_graphs[-1] if _graphs else None)
+    probe = Graph("probe", outer=_state.graphs[-1] if _state.graphs else None)
     args = []
     for v in values:
         if not isinstance(v, Undefined):
@@ -336,7 +337,7 @@ def for_stmt(iterable, extra_test, body, values: tuple, names: tuple, options=No
     hook = getattr(iterable, "_autograph_for_stmt", None)
     if hook is not None:  # e.g. tf.data.Dataset
         return hook(extra_test, body, values, names, options)
-    if getattr(iterable, "_is_variable", False) and _graphs:
+    if getattr(iterable, "_is_variable", False) and _state.graphs:
         iterable = iterable.value()
     if hasattr(iterable, "_rill_components"):  # TensorArray: its elements
         iterable = iterable.stack()

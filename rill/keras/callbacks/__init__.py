@@ -5,6 +5,7 @@
 `epochs`, `steps`), and calls their hooks with logs of Python floats.
 """
 
+from rill.keras.callbacks.backup_and_restore import BackupAndRestore
 from rill.keras.callbacks.callback import Callback, CallbackList
 from rill.keras.callbacks.csv_logger import CSVLogger
 from rill.keras.callbacks.early_stopping import EarlyStopping

@@ -285,3 +285,109 @@ def make_get(module_objects: Callable[[], dict], printable: str) -> Getter:
                          f"function.")
 
     return get
+
+
+# -- safe mode and Python functions stored as code --------------------------------------------
+_UNSAFE = [False]  # keras.config.enable_unsafe_deserialization()
+
+
+def in_safe_mode() -> bool:
+    """Whether loading refuses Python code stored in a file (the default)."""
+    stack = getattr(_scope, "safe", None)
+    if stack:
+        return stack[-1]
+    return not _UNSAFE[0]
+
+
+@contextlib.contextmanager
+def SafeModeScope(safe_mode: bool = True):  # noqa: N802 - Keras' name
+    """Sets safe mode for the loads inside the block (`load_model(safe_mode=...)`)."""
+    stack = getattr(_scope, "safe", None)
+    if stack is None:
+        stack = _scope.safe = []
+    stack.append(True if safe_mode is None else bool(safe_mode))
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+def enable_unsafe_deserialization() -> None:
+    """Allows every later load to run Python code stored in files (lambdas), as
+    `safe_mode=False` does for one load."""
+    _UNSAFE[0] = True
+
+
+def serialize_function(fn):
+    """A config for a function: a registered or named function by name; a `lambda` (or a
+    nested function) as Keras 3's `__lambda__` config holding its bytecode, which loading
+    runs only with `safe_mode=False`."""
+    name = getattr(fn, "__name__", "<lambda>")
+    if name != "<lambda>" and "<locals>" not in getattr(fn, "__qualname__", ""):
+        return serialize_keras_object(fn)
+    import base64
+    import marshal
+    code = base64.b64encode(marshal.dumps(fn.__code__)).decode("ascii")
+    closure = None
+    if fn.__closure__:
+        try:
+            closure = [serialize_keras_object(c.cell_contents) for c in fn.__closure__]
+        except TypeError:
+            closure = None
+    return {"class_name": "__lambda__",
+            "config": {"code": code, "defaults": serialize_keras_object(fn.__defaults__),
+                       "closure": closure, "name": name}}
+
+
+def deserialize_function(config, custom_objects: dict | None = None,
+                         module_objects: dict | None = None):
+    """The function a `serialize_function` config describes. A `__lambda__` config is code
+    from the file: refused in safe mode with an error that says why."""
+    if not (isinstance(config, dict) and config.get("class_name") == "__lambda__"):
+        return deserialize_keras_object(config, custom_objects=custom_objects,
+                                        module_objects=module_objects,
+                                        printable_module_name="function")
+    inner = config.get("config") or {}
+    if in_safe_mode():
+        raise ValueError(
+            "Requested the deserialization of a Lambda layer whose function is a Python "
+            "lambda stored in the file as bytecode. Loading it would run code from the file, "
+            "which can do anything, so rill refuses by default (safe_mode=True).\nhint: if "
+            "you trust the file's source, load it with safe_mode=False (or call "
+            "keras.config.enable_unsafe_deserialization()); better, define the function with "
+            "`def` and pass it in custom_objects.")
+    return _function_from_code(inner)
+
+
+def _function_from_code(inner: dict):
+    import base64
+    import binascii
+    import marshal
+    import types
+    try:
+        code = marshal.loads(base64.b64decode(str(inner.get("code", "")).encode("ascii")))
+    except (ValueError, EOFError, TypeError, binascii.Error) as e:
+        raise ValueError(f"Lambda function in the file: its bytecode cannot be read ({e}).\n"
+                         f"hint: it was saved by another Python version; re-create the "
+                         f"Lambda layer in code.") from None
+    if not isinstance(code, types.CodeType):
+        raise ValueError("Lambda function in the file: the stored code is not a function's "
+                         "code.\nhint: the file is damaged; re-create the Lambda layer.")
+    defaults = inner.get("defaults")
+    closure = inner.get("closure")
+    cells = None
+    if code.co_freevars:
+        values = list(closure or [])
+        if len(values) != len(code.co_freevars):
+            raise ValueError(f"Lambda function in the file: it needs {len(code.co_freevars)} "
+                             f"closure values, the file holds {len(values)}.\nhint: "
+                             f"re-create the Lambda layer in code.")
+        cells = tuple(types.CellType(v) for v in values)
+    import numpy as np
+
+    import rill as tf
+    from rill import keras
+    scope = {"tf": tf, "np": np, "keras": keras, "__builtins__": __builtins__}
+    fn = types.FunctionType(code, scope, inner.get("name") or "<lambda>",
+                            tuple(defaults) if defaults else None, cells)
+    return fn
