@@ -39,6 +39,26 @@ from rill.keras.layers.regularization import (
     GaussianDropout,
     GaussianNoise,
 )
+from rill.keras.layers.preprocessing import (
+    PREPROCESSING_LAYERS,
+    CategoryEncoding,
+    CenterCrop,
+    Discretization,
+    Hashing,
+    IntegerLookup,
+    Normalization,
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    Rescaling,
+    Resizing,
+    StringLookup,
+    TextVectorization,
+)
 from rill.keras.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
 from rill.keras.saving.serialization import (
     deserialize_keras_object,
@@ -50,7 +70,7 @@ _LAYERS = (Layer, InputLayer, Dense, Activation, Identity, Lambda, Flatten, Resh
            RepeatVector, Dropout, AlphaDropout, GaussianNoise, GaussianDropout,
            ActivityRegularization, BatchNormalization, LayerNormalization, Embedding,
            Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum, Dot, ReLU,
-           LeakyReLU, PReLU, ELU, Softmax)
+           LeakyReLU, PReLU, ELU, Softmax) + PREPROCESSING_LAYERS
 
 
 def _module_objects() -> dict:

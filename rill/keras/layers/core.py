@@ -80,7 +80,10 @@ class Dense(Layer):
                              f"expected min_ndim=2, found ndim={inputs.ndim}. Full shape "
                              f"received: {tuple(inputs.shape.as_list())}\nhint: give the input "
                              f"a batch axis, e.g. x[None] or tf.expand_dims(x, 0).")
-        y = tf.matmul(inputs, self.kernel.value())  # value(): matmul's eager fast path
+        kernel = self.kernel.value()  # value(): matmul's eager fast path
+        if inputs.dtype != kernel.dtype and not inputs.dtype.is_floating:
+            inputs = tf.cast(inputs, kernel.dtype)  # counts, one-hot ints: promoted as Keras 3
+        y = tf.matmul(inputs, kernel)
         if self.bias is not None:
             y = y + self.bias.value()
         act = self.activation

@@ -12,6 +12,8 @@ _NAMES = {
     "Sequence": "utils.data",
     "PyDataset": "utils.data",
     "plot_model": "utils.data",
+    "image_dataset_from_directory": "utils.dataset_utils",
+    "text_dataset_from_directory": "utils.dataset_utils",
     "register_keras_serializable": "saving.serialization",
     "serialize_keras_object": "saving.serialization",
     "deserialize_keras_object": "saving.serialization",
