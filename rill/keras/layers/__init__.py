@@ -7,12 +7,19 @@
 """
 
 from rill.keras.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from rill.keras.layers.attention import AdditiveAttention, Attention
 from rill.keras.layers.base_layer import Layer
+from rill.keras.layers.bidirectional import Bidirectional
+from rill.keras.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from rill.keras.layers.core import Activation, Dense, Identity
+from rill.keras.layers.einsum_dense import EinsumDense
 from rill.keras.layers.embedding import Embedding
+from rill.keras.layers.gru import GRU, GRUCell
 from rill.keras.layers.input_layer import Input, InputLayer, KerasTensor
 from rill.keras.layers.input_spec import InputSpec
 from rill.keras.layers.lambda_layer import Lambda
+from rill.keras.layers.lstm import LSTM, LSTMCell
+from rill.keras.layers.masking import Masking
 from rill.keras.layers.merging import (
     Add,
     Average,
@@ -31,14 +38,8 @@ from rill.keras.layers.merging import (
     multiply,
     subtract,
 )
+from rill.keras.layers.multi_head_attention import GroupQueryAttention, MultiHeadAttention
 from rill.keras.layers.normalization import BatchNormalization, LayerNormalization
-from rill.keras.layers.regularization import (
-    ActivityRegularization,
-    AlphaDropout,
-    Dropout,
-    GaussianDropout,
-    GaussianNoise,
-)
 from rill.keras.layers.preprocessing import (
     PREPROCESSING_LAYERS,
     CategoryEncoding,
@@ -59,7 +60,17 @@ from rill.keras.layers.preprocessing import (
     StringLookup,
     TextVectorization,
 )
+from rill.keras.layers.regularization import (
+    ActivityRegularization,
+    AlphaDropout,
+    Dropout,
+    GaussianDropout,
+    GaussianNoise,
+)
 from rill.keras.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
+from rill.keras.layers.rnn import RNN, StackedRNNCells
+from rill.keras.layers.simple_rnn import SimpleRNN, SimpleRNNCell
+from rill.keras.layers.time_distributed import TimeDistributed
 from rill.keras.saving.serialization import (
     deserialize_keras_object,
     make_get,
@@ -70,7 +81,10 @@ _LAYERS = (Layer, InputLayer, Dense, Activation, Identity, Lambda, Flatten, Resh
            RepeatVector, Dropout, AlphaDropout, GaussianNoise, GaussianDropout,
            ActivityRegularization, BatchNormalization, LayerNormalization, Embedding,
            Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum, Dot, ReLU,
-           LeakyReLU, PReLU, ELU, Softmax) + PREPROCESSING_LAYERS
+           LeakyReLU, PReLU, ELU, Softmax, RNN, StackedRNNCells, SimpleRNN, SimpleRNNCell,
+           LSTM, LSTMCell, GRU, GRUCell, Bidirectional, TimeDistributed, ConvLSTM1D,
+           ConvLSTM2D, ConvLSTM3D, Masking, Attention, AdditiveAttention, MultiHeadAttention,
+           GroupQueryAttention, EinsumDense) + PREPROCESSING_LAYERS
 
 
 def _module_objects() -> dict:
