@@ -126,9 +126,6 @@ def _masked_model():
                              L.TimeDistributed(keras.layers.Dense(1))])
 
 
-@pytest.mark.xfail(reason="keras.losses.Loss.__call__ does not read the keras mask of y_pred "
-                          "yet (the change is described in the recurrent layers' report)",
-                   strict=False)
 def test_losses_and_metrics_receive_the_mask():
     model = _masked_model()
     ids = _ids()

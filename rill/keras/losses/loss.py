@@ -17,6 +17,7 @@ adding or removing the trailing axis of size 1, never broadcast to `(n, n)`.
 from __future__ import annotations
 
 import re
+import sys
 import warnings
 
 import numpy as np
@@ -274,8 +275,14 @@ class Loss(AutoConfig):
             raise AttributeError(f"{type(self).__name__} was not initialized.\nhint: call "
                                  f"super().__init__(**kwargs) in {type(self).__name__}."
                                  f"__init__.")
+        cc = sys.modules.get("rill.keras.layers._call_context")
+        keras_mask = cc.get_mask(y_pred) if cc is not None and cc.masks else None
         y_true, y_pred = squeeze_or_expand(*convert_pair(y_true, y_pred, self._dtype))
         losses, mask = self._call_with_mask(y_true, y_pred)
+        if keras_mask is not None:  # a masking layer's mask on the predictions
+            keras_mask = tf.cast(keras_mask, tf.bool)
+            mask = keras_mask if mask is None else tf.logical_and(tf.cast(mask, tf.bool),
+                                                                 keras_mask)
         losses = tf.convert_to_tensor(losses)
         if losses.dtype != y_pred.dtype and losses.dtype.is_floating:
             losses = tf.cast(losses, y_pred.dtype)

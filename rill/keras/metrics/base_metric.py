@@ -10,6 +10,7 @@ function is being traced.
 from __future__ import annotations
 
 import re
+import sys
 
 import rill as tf
 from rill.keras import backend
@@ -337,6 +338,12 @@ class Mean(Metric):
         return tf.math.divide_no_nan(self.total, self.count)
 
 
+def _keras_mask(y_pred):
+    """The mask a masking layer attached to `y_pred` (Embedding(mask_zero=True), Masking)."""
+    cc = sys.modules.get("rill.keras.layers._call_context")
+    return cc.get_mask(y_pred) if cc is not None and cc.masks else None
+
+
 class MeanMetricWrapper(Mean):
     """A function `fn(y_true, y_pred, **kwargs)` of per-sample values as a streaming mean.
 
@@ -369,7 +376,13 @@ class MeanMetricWrapper(Mean):
     _cast_labels = True  # False keeps integer class ids as they are (sparse losses)
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        """Adds `fn(y_true, y_pred)`'s values, weighted by `sample_weight`."""
+        """Adds `fn(y_true, y_pred)`'s values, weighted by `sample_weight` (and by the keras
+        mask of `y_pred`, when a masking layer produced it)."""
+        keras_mask = _keras_mask(y_pred)
+        if keras_mask is not None:
+            keras_mask = tf.cast(keras_mask, self.dtype)
+            sample_weight = keras_mask if sample_weight is None else \
+                keras_mask * tf.cast(sample_weight, self.dtype)
         y_true = tf.cast(y_true, self.dtype) if self._cast_labels else \
             tf.convert_to_tensor(y_true)
         y_pred = tf.cast(y_pred, self.dtype)
