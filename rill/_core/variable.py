@@ -56,6 +56,7 @@ def _read_grad(op, dy):
 
 READ_VARIABLE = defop("ReadVariableOp", _read_kernel, _read_rule, grad=_read_grad,
                       stateful=True, public_name="tf.Variable.read_value")
+READ_VARIABLE.inline = "{var}._value"  # compiled code reads the attribute, without a call
 
 
 def _check_update(var, value: np.ndarray, what: str) -> np.ndarray:
@@ -83,6 +84,9 @@ def _assign_kernel(value, *, var):
 
 
 def _refs(var) -> int:
+    """The reference count of the variable's array, as seen from here; `_SOLE` is the count
+    when only the variable holds it, measured the same way (so whatever the interpreter's
+    own counting)."""
     value = var._value
     return sys.getrefcount(value)
 
@@ -97,23 +101,17 @@ _SOLE = _refs(_probe)  # the count _refs sees when only the variable holds its a
 del _probe
 
 
-def _sole_array(var):
-    """The variable's array when an update may write into it: an array owning its memory
-    that nothing else refers to (a tensor read earlier, a view of it, a NumPy user), else
-    None."""
-    if _refs(var) == _SOLE:
-        value = var._value
-        if type(value) is np.ndarray and value.base is None and value.flags.writeable:
-            return value
-    return None
-
-
 def _add_delta(var, delta, ufunc, what: str, op: str):
-    target = _sole_array(var)  # first: the local `cur` below is one more reference
+    if _refs(var) == _SOLE:  # nothing else refers to the array: write into it
+        cur = var._value
+        if type(cur) is np.ndarray and cur.base is None and delta.shape == cur.shape and \
+                delta.dtype == cur.dtype:
+            try:
+                return ufunc(cur, delta, out=cur)
+            except ValueError:  # a read-only array: replaced below
+                pass
     cur = var._value
     if delta.shape == cur.shape and delta.dtype == cur.dtype:  # checked at once
-        if target is not None:
-            return ufunc(target, delta, out=target)
         var._value = new = ufunc(cur, delta)
         return new
     _check_delta(var, np.shape(delta), what, op)
@@ -458,8 +456,9 @@ class Variable:
         return v[()] if v.ndim == 0 else v.copy()
 
     def __array__(self, dtype=None, copy=None):
-        v = self._value
-        return v.astype(dtype) if dtype is not None and v.dtype != dtype else v.copy()
+        # a copy, so the caller cannot write into the variable; rank-0 values may be NumPy
+        # scalars, which np.array turns into arrays
+        return np.array(self._value, dtype=dtype)
 
     def __bool__(self):
         return bool(self.value())

@@ -335,3 +335,13 @@ def test_gather_from_a_variable_gives_indexed_slices_for_optimizers():
     assert isinstance(g, tf.IndexedSlices)
     emb.scatter_sub(tf.IndexedSlices(g.values * 0.5, g.indices))
     np.testing.assert_array_equal(emb.numpy()[:, 0], [0, 1, 1, -1])
+
+
+def test_numpy_array_of_a_scalar_variable_after_an_update_is_an_array_copy():
+    v = tf.Variable(3.0)
+    v.assign_sub(tf.constant(1.0))
+    a = np.asarray(v)
+    assert isinstance(a, np.ndarray) and a.shape == () and float(a) == 2.0
+    w = tf.Variable([1.0, 2.0])
+    np.asarray(w)[0] = 5.0  # writing into the array never changes the variable
+    assert w.numpy().tolist() == [1.0, 2.0]

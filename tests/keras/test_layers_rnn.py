@@ -677,3 +677,16 @@ def test_parity_with_tensorflow(tf_python):
     cases.append((_spec("ConvLSTM3D", filters=2, kernel_size=2, return_state=True),
                   [rng.standard_normal((2, 2, 4, 4, 3, 1)).astype(np.float32)], {}))
     assert_parity(L, cases, tf_python)
+
+
+def test_model_reset_states_resets_every_stateful_layer():
+    # tf.keras 2's Model.reset_states (the book's ResetStatesCallback calls it)
+    model = keras.Sequential([keras.Input(batch_shape=(2, 3, 1)),
+                              keras.layers.SimpleRNN(4, stateful=True),
+                              keras.layers.Dense(1)])
+    x = np.ones((2, 3, 1), np.float32)
+    first = model.predict_on_batch(x)
+    second = model.predict_on_batch(x)
+    assert not np.allclose(first, second)  # the state carried over
+    model.reset_states()
+    np.testing.assert_allclose(model.predict_on_batch(x), first, rtol=1e-6)

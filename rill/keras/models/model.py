@@ -240,6 +240,13 @@ class Model(Trainer, Layer):
         return None if graph is None else graph.flat_outputs
 
     # -- summary ---------------------------------------------------------------------------
+    def reset_states(self) -> None:
+        """Resets the states of every stateful layer of the model (tf.keras 2; the book's
+        `ResetStatesCallback` calls it at each epoch's start)."""
+        for layer in self._flatten_layers(include_self=False):
+            if getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):
+                layer.reset_states()
+
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
         """Prints the layers, their output shapes and parameter counts (Keras 3's table)."""
