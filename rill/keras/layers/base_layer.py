@@ -27,7 +27,7 @@ _ctx = _cc.ctx
 _loss_holders: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # hold add_loss values
 _LAYER_KWARGS = frozenset({"input_shape", "input_dim", "batch_input_shape", "batch_size",
                            "weights", "activity_regularizer", "autocast", "input_dtype",
-                           "implementation"})
+                           "implementation", "quantization_config"})
 
 
 class Layer(Tracking, tf.Module, AutoConfig):
@@ -73,6 +73,10 @@ class Layer(Tracking, tf.Module, AutoConfig):
 
     def __init__(self, trainable=True, name=None, dtype=None, dynamic=False, **kwargs):
         unknown = sorted(set(kwargs) - _LAYER_KWARGS)
+        if kwargs.get("quantization_config") is not None:
+            raise NotImplementedError(f"{type(self).__name__}: quantized layers are not "
+                                      f"supported by rill.\nhint: save the model without "
+                                      f"quantization (quantization_config=None).")
         if unknown:
             raise TypeError(f"{type(self).__name__}.__init__ got unexpected keyword "
                             f"argument(s) {unknown}.\nhint: layers accept trainable, name, "
