@@ -94,6 +94,17 @@ from rill.ops.reduction_ops import (
     segment_sum,
     unsorted_segment_sum,
 )
+from rill.ops.segment_ops import (  # issue 11: the ragged and sparse reductions use them
+    segment_max,
+    segment_mean,
+    segment_min,
+    segment_prod,
+    unsorted_segment_max,
+    unsorted_segment_mean,
+    unsorted_segment_min,
+    unsorted_segment_prod,
+    unsorted_segment_sqrt_n,
+)
 from rill.ops.sort_ops import bincount, top_k
 
 __all__ = [
@@ -111,4 +122,7 @@ __all__ = [
     "sigmoid", "sign", "sin", "sinh", "softmax", "softplus", "softsign", "sqrt", "square",
     "squared_difference", "subtract", "tan", "tanh", "top_k", "truediv",
     "unsorted_segment_sum", "xdivy", "xlogy", "zero_fraction",
+    "segment_max", "segment_mean", "segment_min", "segment_prod", "unsorted_segment_max",
+    "unsorted_segment_mean", "unsorted_segment_min", "unsorted_segment_prod",
+    "unsorted_segment_sqrt_n",
 ]

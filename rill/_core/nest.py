@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from rill._core.composite import CompositeTensor
+
 
 def _is_namedtuple(x) -> bool:
     return isinstance(x, tuple) and hasattr(type(x), "_fields")
@@ -30,18 +32,25 @@ def _sorted(mapping) -> list:
 
 
 def flatten(structure, expand_composites: bool = False) -> list:
-    """The leaves of `structure`, depth first."""
-    if not is_nested(structure):
+    """The leaves of `structure`, depth first; with `expand_composites`, composite tensors
+    (RaggedTensor, SparseTensor) count as their component tensors."""
+    if not is_nested(structure) and not (expand_composites and _composite(structure)):
         return [structure]
     out: list = []
-    _flatten_into(structure, out)
+    _flatten_into(structure, out, expand_composites)
     return out
 
 
-def _flatten_into(x, out: list) -> None:
+def _composite(x) -> bool:
+    return isinstance(x, CompositeTensor)
+
+
+def _flatten_into(x, out: list, expand: bool = False) -> None:
     if isinstance(x, (list, tuple, Mapping)):
         for c in _children(x):
-            _flatten_into(c, out)
+            _flatten_into(c, out, expand)
+    elif expand and isinstance(x, CompositeTensor):
+        out.extend(x._rill_components())
     else:
         out.append(x)
 
@@ -63,7 +72,7 @@ def _rebuild(like, items: list):
 def pack_sequence_as(structure, flat_sequence, expand_composites: bool = False):
     """Rebuilds `structure` with the leaves taken in order from `flat_sequence`."""
     flat = list(flat_sequence)
-    if not is_nested(structure):
+    if not is_nested(structure) and not (expand_composites and _composite(structure)):
         if len(flat) != 1:
             raise ValueError(f"Structure is a scalar but {len(flat)} values were given.")
         return flat[0]
@@ -72,6 +81,13 @@ def pack_sequence_as(structure, flat_sequence, expand_composites: bool = False):
     def build(like):
         if isinstance(like, (list, tuple, Mapping)):
             return _rebuild(like, [build(c) for c in _children(like)])
+        if expand_composites and isinstance(like, CompositeTensor):
+            n = len(like._rill_components())
+            parts = flat[pos[0]:pos[0] + n]
+            if len(parts) != n:
+                raise ValueError("Too few values to pack into the structure.")
+            pos[0] += n
+            return like._rill_with_components(parts)
         i = pos[0]
         if i >= len(flat):
             raise ValueError("Too few values to pack into the structure.")

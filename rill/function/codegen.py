@@ -70,6 +70,26 @@ def _same_runtime_shape(x, out, op) -> bool:
     return True
 
 
+# float and complex arithmetic on 0-d values runs as Python operators: NumPy's scalar math
+# gives the ufunc's results some 20x faster (optimizer coefficients, metric updates)
+_OPERATORS = {np.add: "+", np.subtract: "-", np.multiply: "*", np.true_divide: "/",
+              np.negative: "-"}
+
+
+def _scalar_operator(op, kernel) -> str | None:
+    try:
+        symbol = _OPERATORS.get(kernel)
+    except TypeError:  # an unhashable kernel
+        return None
+    if symbol is None or op.attrs or len(op.outputs) != 1 or \
+            len(op.inputs) != (1 if kernel is np.negative else 2):
+        return None
+    for t in (*op.inputs, *op.outputs):
+        if t.shape.rank != 0 or t.dtype._np.kind not in "fc":
+            return None
+    return symbol
+
+
 def _read_before(last_use: int | None, i: int) -> bool:
     """Whether a value whose last reader is op `last_use` (None: no reader; -1: an output of
     the function) is dead when op `i` runs."""
@@ -123,16 +143,19 @@ def generate(graph: Graph, inputs: list, outputs: list):
             glob[kname] = kernel
             kernels[id(kernel)] = kname
         args = [names[id(x)] for x in op.inputs]
+        attrs = {}
         for k, v in op.attrs.items():
             if not k.isidentifier() or keyword.iskeyword(k):
                 raise ValueError(f"compile_graph: attribute {k!r} of op {op.name!r} is not a "
                                  f"Python identifier.")
             if type(v) in _LITERALS and (type(v) is not float or np.isfinite(v)):
-                args.append(f"{k}={v!r}")
+                attrs[k] = repr(v)
             else:
-                gname = f"_a{len(glob)}"
-                glob[gname] = v
-                args.append(f"{k}={gname}")
+                attrs[k] = f"_a{len(glob)}"
+                glob[attrs[k]] = v
+        inline = getattr(op.opdef, "inline", None)
+        symbol = _scalar_operator(op, kernel)
+        args += [f"{k}={v}" for k, v in attrs.items()]
         if _eligible(op):
             out = op.outputs[0]
             if out.shape.rank:
@@ -156,7 +179,12 @@ def generate(graph: Graph, inputs: list, outputs: list):
         for t in op.outputs:
             names[id(t)] = f"t{len(names)}"
             outs.append(names[id(t)])
-        call = f"{kname}({', '.join(args)})"
+        if inline is not None:
+            call = inline.format(*args, **attrs)
+        elif symbol is not None:
+            call = f"{args[0]} {symbol} {args[1]}" if len(args) == 2 else f"{symbol}{args[0]}"
+        else:
+            call = f"{kname}({', '.join(args)})"
         if not any(id(t) in last for t in op.outputs):
             code = call  # results nobody reads are not kept alive
         elif op.opdef.num_outputs == 1:

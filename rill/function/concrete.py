@@ -64,7 +64,7 @@ class ConcreteFunction:
             any(s.trainable for s in slots)
         self._single = isinstance(structured_outputs, GraphTensor)
         out_slots, index = [], {}
-        for leaf in nest.flatten(structured_outputs):
+        for leaf in nest.flatten(structured_outputs, expand_composites=True):
             out_slots.append(None if leaf is None else index.setdefault(id(leaf), len(index)))
         self._out_slots = out_slots
         self._fast = self._make_fast()
@@ -98,8 +98,10 @@ class ConcreteFunction:
     def _pack(self, arrays: tuple):
         if self._single:
             return _wrap(arrays[0])
+        if self.structured_outputs is None:  # a step that returns nothing
+            return None
         leaves = [None if i is None else _wrap(arrays[i]) for i in self._out_slots]
-        return nest.pack_sequence_as(self.structured_outputs, leaves)
+        return nest.pack_sequence_as(self.structured_outputs, leaves, expand_composites=True)
 
     def _call_flat(self, tensors: list, variables: list = ()):
         """Runs the graph on the tensor leaves of a call (in tf.nest order) and the variables
@@ -111,7 +113,8 @@ class ConcreteFunction:
                 if self._single:
                     return outs[0]
                 leaves = [None if i is None else outs[i] for i in self._out_slots]
-                return nest.pack_sequence_as(self.structured_outputs, leaves)
+                return nest.pack_sequence_as(self.structured_outputs, leaves,
+                                             expand_composites=True)
             return self._pack(self._run(*[t._value for t in tensors]))
         finally:
             if saved is not None:

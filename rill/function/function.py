@@ -504,7 +504,7 @@ def _check_signature(signature, name: str) -> tuple:
         raise TypeError(f"input_signature of tf.function {name!r} must be a list or tuple of "
                         f"tf.TensorSpec, got {signature!r}.")
     for s in nest.flatten(list(signature)):
-        if not isinstance(s, _sig.TensorSpec):
+        if not isinstance(s, _sig.TensorSpec) and not hasattr(s, "_rill_component_specs"):
             raise TypeError(f"input_signature of tf.function {name!r} must contain only "
                             f"tf.TensorSpec objects, got {s!r}.\nhint: "
                             f"input_signature=[tf.TensorSpec(shape=[None], dtype=tf.float32)]")
@@ -517,6 +517,10 @@ def _conform(spec, value):
         nest.assert_same_structure(spec, value, check_types=False)
         return nest.pack_sequence_as(value, [_conform(s, v) for s, v in
                                              zip(nest.flatten(spec), nest.flatten(value))])
+    if hasattr(spec, "_rill_component_specs"):  # composite (issue 11)
+        if not isinstance(value, spec._rill_value_type) or not spec.is_compatible_with(value):
+            raise TypeError(f"Can not cast {value!r} to {spec!r}")
+        return value
     if hasattr(value, "_is_variable"):
         value = value.value()
     if isinstance(value, _Eager):

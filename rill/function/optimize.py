@@ -7,7 +7,9 @@
   - merges common subexpressions: ops of one type with the same inputs and equal attributes
     (equal constants too) are computed once;
   - simplifies identities: `x * 1`, `x + 0`, `x - 0`, `x / 1`, `Identity`, a `Reshape` to
-    the same static shape, when broadcasting leaves x's shape and dtype as they are;
+    the same static shape, when broadcasting leaves x's shape and dtype as they are, and a
+    cast back from a wider dtype of the same kind (float32 -> float64 -> float32), a
+    reduction over no axis;
 then prunes what neither the outputs nor a side effect needs. Stateful ops (variable updates,
 random numbers, prints, control flow) are never folded or merged and keep their program order;
 variable reads are stateful too, but an unused read is dropped.
@@ -24,6 +26,7 @@ _MUL_ONE = frozenset({"Mul"})
 _ADD_ZERO = frozenset({"AddV2", "Add"})
 _RIGHT_ZERO = frozenset({"Sub"})
 _RIGHT_ONE = frozenset({"RealDiv", "Div", "TrueDiv", "DivNoNan"})
+_REDUCTIONS = frozenset({"Sum", "Mean", "Max", "Min", "Prod"})
 # ops whose result depends only on their inputs' static shapes and dtypes
 _SHAPE_ONLY = frozenset({"OnesLike", "ZerosLike", "Shape", "ShapeN", "Size", "Rank"})
 _FOLD_LIMIT = 1 << 20  # elements: bigger results stay computed at run time
@@ -91,6 +94,15 @@ def _simplify(op, ins: list):
         return None
     if t == "Identity" and len(ins) == 1:
         return ins[0]
+    if t in _REDUCTIONS and op.attrs.get("axis", None) == () and ins[0].dtype is out.dtype:
+        return ins[0]  # a reduction over no axis (of a scalar, say)
+    if t == "Cast" and len(ins) == 1 and ins[0].op.type == "Cast":
+        # a cast back from a wider dtype of the same kind (float32 -> float64 -> float32)
+        x = ins[0].op.inputs[0]
+        src, mid = x.dtype._np, ins[0].dtype._np
+        if x.dtype is out.dtype and src.kind == mid.kind and src.kind in "iuf" and \
+                mid.itemsize >= src.itemsize:
+            return x
     if len(ins) == 2:
         x, y = ins
         if t in _MUL_ONE:

@@ -20,6 +20,7 @@ import numpy as np
 
 from rill._core import dtypes as _dtypes
 from rill._core import nest
+from rill._core.composite import CompositeTensor
 from rill._core.convert import constant
 from rill._core.tensor import EagerTensor, Tensor
 from rill._core.tensor_shape import TensorShape, as_shape
@@ -133,6 +134,16 @@ def encode(value, path: str, leaves: list, refs: list, pinned=frozenset()):
     if isinstance(value, TensorSpec):
         leaves.append((path, value))
         return ("T", value.shape._dims, value.dtype._np)
+    if isinstance(value, CompositeTensor) or hasattr(value, "_rill_component_specs"):
+        # RaggedTensor, SparseTensor and their specs: keyed by kind, structure and the
+        # keys of their component tensors, which become leaves (issue 11)
+        if isinstance(value, CompositeTensor):
+            kind, parts = type(value), value._rill_components()
+        else:
+            kind, parts = value._rill_value_type, value._rill_component_specs()
+        names = value._rill_key()
+        return (kind, names, tuple(encode(c, _join(path, n), leaves, refs, pinned)
+                                   for n, c in zip(names, parts)))
     if hasattr(value, "_is_variable"):
         if id(value) in pinned:
             refs.append(value)

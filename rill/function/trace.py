@@ -12,6 +12,7 @@ from __future__ import annotations
 from rill._core import context as _context
 from rill._core import dtypes as _dtypes
 from rill._core import nest
+from rill._core.composite import CompositeTensor
 from rill._core.convert import constant, convert_to_tensor
 from rill._core.graph import Graph, GraphTensor, check_in_scope
 from rill._core.tensor import EagerTensor, Tensor
@@ -70,7 +71,7 @@ def trace(fn, name: str, pos: tuple, kw: dict, pattern, leaves: list, refs: list
                 break
         _state.tapes[:] = saved
     outputs, seen = [], set()
-    for t in nest.flatten(structured_outputs):
+    for t in nest.flatten(structured_outputs, expand_composites=True):
         if t is not None and id(t) not in seen:
             seen.add(id(t))
             outputs.append(t)
@@ -96,16 +97,38 @@ def _recursion_error(name: str) -> RecursionError:
 
 
 def _replace_tensors(structure, replacements: list):
-    """`structure` with its tensor leaves replaced, in tf.nest order, by `replacements`."""
+    """`structure` with its tensor leaves replaced, in tf.nest order, by `replacements`
+    (a composite tensor or its spec takes one per component)."""
     it = iter(replacements)
-    flat = [next(it) if is_tensor_leaf(x) else x for x in nest.flatten(structure)]
+    flat = [next(it) if is_tensor_leaf(x) else _replace_composite(x, it)
+            for x in nest.flatten(structure)]
     return nest.pack_sequence_as(structure, flat)
+
+
+def _replace_composite(x, it):  # composite (issue 11)
+    """A RaggedTensor/SparseTensor (or spec) rebuilt from the next replacements: from
+    placeholders while tracing, as its spec when the replacements are TensorSpecs."""
+    composite = isinstance(x, CompositeTensor)
+    if not composite and not hasattr(x, "_rill_component_specs"):
+        return x
+    n = len(x._rill_components() if composite else x._rill_component_specs())
+    parts = [next(it) for _ in range(n)]
+    if parts and isinstance(parts[0], TensorSpec):
+        return x._rill_spec() if composite else x
+    return x._rill_with_components(parts) if composite else x._rill_from_components(parts)
 
 
 def _to_graph_outputs(graph: Graph, result, name: str):
     return nest.pack_sequence_as(result, [None if leaf is None else
-                                          _output_tensor(graph, leaf, name)
+                                          _output_leaf(graph, leaf, name)
                                           for leaf in nest.flatten(result)])
+
+
+def _output_leaf(graph: Graph, leaf, name: str):
+    if isinstance(leaf, CompositeTensor):  # composite (issue 11)
+        return leaf._rill_with_components([_output_tensor(graph, c, name)
+                                           for c in leaf._rill_components()])
+    return _output_tensor(graph, leaf, name)
 
 
 def _output_tensor(graph: Graph, leaf, name: str) -> GraphTensor:

@@ -18,3 +18,7 @@ from rill.io.parsing import (
 )
 from rill.io.tensor_proto import parse_tensor, serialize_tensor
 from rill.io.tfrecord import TFRecordOptions, TFRecordWriter
+
+# isort: split
+# -- base64 of string tensors (the string ops live in rill.ops.string_ops, issue 11) -------
+from rill.ops.string_ops import decode_base64, encode_base64  # noqa: E402

@@ -23,9 +23,9 @@ from rill._core.errors import InvalidArgumentError
 from rill._core.graph import constant_value
 from rill._core.op import OpDef, defop, execute, record
 from rill._core.tensor import EagerTensor, Tensor
-from rill._core.variable import Variable
 from rill._core.tensor import wrap as _wrap
 from rill._core.tensor_shape import TensorShape
+from rill._core.variable import Variable
 
 _state = _context.state  # this thread's tapes, graphs and hooks
 _active = _context.active  # empty: no thread has any (plain eager)
@@ -391,6 +391,13 @@ def check_kinds(opdef: OpDef, kinds: str | None, x, arg: str = "x") -> None:
     good = next((d for d in (_dtypes.float32, _dtypes.int32, _dtypes.bool)
                  if d._np.kind in kinds), None)
     fix = f"tf.cast({arg}, tf.{good.name})" if good is not None else f"tf.cast({arg}, ...)"
+    if x.dtype is _dtypes.string:  # math on text (issue 11): TensorFlow's first line
+        raise InvalidArgumentError(
+            None, opdef.name,
+            f"Value for attr 'T' of string is not in the list of allowed values: {allowed} "
+            f"[Op:{opdef.name}]\n{opdef.public_name}: argument {arg} is a string tensor; "
+            f"string tensors hold bytes, not numbers.\nhint: parse numbers with "
+            f"tf.strings.to_number({arg}), or use the tf.strings ops (length, join, ...).")
     raise InvalidArgumentError(
         None, opdef.name,
         f"{opdef.public_name}: argument {arg} has dtype {x.dtype.name}, which {opdef.name} "

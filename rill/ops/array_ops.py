@@ -16,7 +16,7 @@ import numpy as np
 
 from rill._core import context as _context
 from rill._core import dtypes as _dtypes
-from rill._core.composite import CompositeTensor, CompositeTensorError, dispatch
+from rill._core.composite import CompositeTensorError, dispatch
 from rill._core.convert import convert_to_tensor
 from rill._core.errors import InvalidArgumentError
 from rill._core.graph import constant_value
@@ -112,7 +112,13 @@ def size(input, out_type=_dtypes.int32, name=None):  # noqa: A002
 
 # -- reshape, squeeze, expand_dims --------------------------------------------------------
 def _reshape_kernel(x, shape):
-    return x.reshape(_resolve_dims(np.shape(x), shape.tolist()))
+    dims = shape.tolist()
+    if x.size and (not dims or min(dims) >= -1):  # NumPy then resolves -1 as TensorFlow
+        try:
+            return x.reshape(dims)
+        except ValueError:  # raised below with TensorFlow's message
+            pass
+    return x.reshape(_resolve_dims(np.shape(x), dims))
 
 
 def _resolve_dims(in_shape: tuple, dims: list) -> list:
@@ -207,7 +213,7 @@ def _squeeze_kernel(x, *, axis):
             raise _error("Squeeze", "tf.squeeze", f"Can not squeeze dim[{a}], expected a "
                          f"dimension of 1, got {shape[a]}",
                          "only dimensions of size 1 can be squeezed.")
-    return np.squeeze(x, axis)
+    return x.squeeze(axis)  # the method: np.squeeze's dispatch costs more than the work
 
 
 def _squeeze_rule(x, *, axis):
@@ -257,7 +263,13 @@ def _expand_dims_rule(x, *, axis):
     return TensorShape(dims[:a] + [1] + dims[a:]), x.dtype
 
 
-EXPAND_DIMS = defop("ExpandDims", lambda x, *, axis: np.expand_dims(x, axis), _expand_dims_rule,
+def _expand_dims_kernel(x, *, axis):
+    shape = np.shape(x)
+    a = axis if axis >= 0 else axis + len(shape) + 1
+    return np.reshape(x, shape[:a] + (1,) + shape[a:])  # np.expand_dims costs 2 us more
+
+
+EXPAND_DIMS = defop("ExpandDims", _expand_dims_kernel, _expand_dims_rule,
                     lambda op, dy: (reshape(dy, shape_tensor(op.inputs[0])),),
                     public_name="tf.expand_dims")
 
@@ -713,18 +725,19 @@ def where(condition, x=None, y=None, name=None):
             return execute(WHERE, (to_tensor(condition),))
         except CompositeTensorError:  # composite (issue 11)
             return dispatch("tf.where", (condition,))
-    if any(isinstance(v, CompositeTensor) for v in (condition, x, y)):  # composite (issue 11)
+    try:
+        if is_tensor_like(condition):
+            c = to_tensor(condition)
+            if c.dtype is not _dtypes.bool:
+                raise InvalidArgumentError(
+                    None, "SelectV2", f"tf.where: condition must be a bool tensor but is a "
+                    f"{c.dtype.name} tensor [Op:SelectV2]\nhint: compare first, e.g. "
+                    f"tf.where(c > 0, x, y), or tf.cast(c, tf.bool).")
+        else:
+            c = convert_to_tensor(condition, dtype=_dtypes.bool)
+        x, y = binary_inputs(x, y, SELECT)
+    except CompositeTensorError:  # composite (issue 11)
         return dispatch("tf.where", (condition, x, y))
-    if is_tensor_like(condition):
-        c = to_tensor(condition)
-        if c.dtype is not _dtypes.bool:
-            raise InvalidArgumentError(
-                None, "SelectV2", f"tf.where: condition must be a bool tensor but is a "
-                f"{c.dtype.name} tensor [Op:SelectV2]\nhint: compare first, e.g. "
-                f"tf.where(c > 0, x, y), or tf.cast(c, tf.bool).")
-    else:
-        c = convert_to_tensor(condition, dtype=_dtypes.bool)
-    x, y = binary_inputs(x, y, SELECT)
     if type(c) is _Eager and type(x) is _Eager and type(y) is _Eager and not _active:
         try:
             return _wrap(np.where(c._value, x._value, y._value))

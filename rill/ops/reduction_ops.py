@@ -17,9 +17,9 @@ from rill._core.errors import InvalidArgumentError
 from rill._core.graph import constant_value
 from rill._core.op import defop, execute, record
 from rill._core.tensor import EagerTensor
-from rill._core.variable import Variable
 from rill._core.tensor import wrap as _wrap
 from rill._core.tensor_shape import TensorShape
+from rill._core.variable import Variable
 from rill.ops import math_ops as m
 from rill.ops._util import (
     BROADCAST_TO,
@@ -438,10 +438,10 @@ def count_nonzero(input, axis=None, keepdims=None, dtype=_dtypes.int64,  # noqa:
 # -- argmax and argmin --------------------------------------------------------------------
 def _arg_kernel(find, nan_as):
     def kernel(x, *, axis, output_type):
-        if x.dtype.kind in "fV":
-            nan = np.isnan(x)
-            if nan.any():  # TensorFlow skips NaNs
-                x = np.where(nan, nan_as, x)
+        if x.dtype.kind in "fV" and x.size:
+            top = x.max()  # NaN if any element is: one reduction instead of a mask
+            if top != top:  # TensorFlow skips NaNs
+                x = np.where(np.isnan(x), nan_as, x)
         return find(x, axis).astype(output_type._np)
     return kernel
 
