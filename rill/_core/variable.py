@@ -102,6 +102,12 @@ del _probe
 
 
 def _add_delta(var, delta, ufunc, what: str, op: str):
+    cur = var._value
+    if type(cur) is not np.ndarray and type(delta) is type(cur) and cur.dtype.kind in "fc":
+        # two float scalars (a metric's total): NumPy's scalar math, the ufunc's result
+        var._value = new = cur + delta if ufunc is np.add else cur - delta
+        return new
+    del cur
     if _refs(var) == _SOLE:  # nothing else refers to the array: write into it
         cur = var._value
         if type(cur) is np.ndarray and cur.base is None and delta.shape == cur.shape and \

@@ -33,6 +33,9 @@ _new = object.__new__
 _Eager = EagerTensor
 _Var = Variable
 _NO_ATTRS: dict = {}
+_ndarray = np.ndarray
+# on two NumPy float scalars these give the ufunc's result some 15x faster (scalar math)
+_SCALAR_MATH = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul}
 _PY_SCALARS = (int, float, bool, complex)
 _I32 = np.dtype(np.int32)
 _INT_TYPES = (int, np.integer)
@@ -413,11 +416,11 @@ def eager_unary(opdef: OpDef, x, kinds: str):
         graphs, tapes, hooks = _state.lists
         if graphs or hooks:
             return None
+        if tapes and type(x) is _Var:
+            x = x.value()  # the read is recorded
     else:
         tapes = None
-    if type(x) is _Var:
-        x = x.value()
-    elif type(x) is not _Eager:
+    if type(x) is not _Eager and type(x) is not _Var:
         return None
     v = x._value
     if v.dtype.kind not in kinds:
@@ -434,22 +437,24 @@ def eager_unary(opdef: OpDef, x, kinds: str):
 
 
 def eager_binary(opdef: OpDef, x, y, kinds: str, attrs: dict = _NO_ATTRS):
-    """`eager_unary` for a binary op: both operands eager of one dtype, or one a Python
-    number that takes the other's float dtype (`0.5 * t`, `v + 1.0`)."""
+    """`eager_unary` for a binary op: both operands eager (tensors or variables) of one
+    dtype, or one a Python number that takes the other's float dtype (`0.5 * t`, `v + 1.0`).
+    """
     if _active:
         graphs, tapes, hooks = _state.lists
         if graphs or hooks:
             return None
+        if tapes:  # variables are read as recorded tensors; otherwise their arrays serve
+            if type(x) is _Var:
+                x = x.value()
+            if type(y) is _Var:
+                y = y.value()
     else:
         tapes = None
-    if type(x) is _Var:
-        x = x.value()
-    if type(y) is _Var:
-        y = y.value()
     tx, ty = type(x), type(y)
-    if tx is _Eager:
+    if tx is _Eager or tx is _Var:
         xv = x._value
-        if ty is _Eager:
+        if ty is _Eager or ty is _Var:
             yv = y._value
             if yv.dtype is not xv.dtype:
                 return None
@@ -458,21 +463,46 @@ def eager_binary(opdef: OpDef, x, y, kinds: str, attrs: dict = _NO_ATTRS):
         else:
             return None
         kind = xv.dtype.kind
-    elif ty is _Eager and (tx is float or tx is int) and y._value.dtype.kind == "f":
+    elif (ty is _Eager or ty is _Var) and (tx is float or tx is int) and \
+            y._value.dtype.kind == "f":
         yv = y._value
         xv, x, kind = yv.dtype.type(x), None, "f"
     else:
         return None
     if kind not in kinds:
         return None
+    kernel = opdef.kernel
+    if type(xv) is not _ndarray and type(yv) is not _ndarray and kind in "fc":
+        kernel = _SCALAR_MATH.get(kernel, kernel)
     try:
-        out = opdef.kernel(xv, yv, **attrs)
+        out = kernel(xv, yv, **attrs)
     except Exception:  # noqa: BLE001 - the general path raises TensorFlow's error
         return None
     t = _new(_Eager)
     t._value = out
     if tapes:
         inputs = (_wrap(xv) if x is None else x, _wrap(yv) if y is None else y)
+        record(opdef, inputs, attrs, (t,), tapes)
+    return t
+
+
+def eager_op(opdef: OpDef, inputs: tuple, attrs: dict = _NO_ATTRS):
+    """The eager fast path of an op on eager tensors already checked by the caller: the
+    kernel, then a record on the tapes. None when a graph is traced or an op hook is set, or
+    when the kernel fails (the general path then raises TensorFlow's error)."""
+    if _active:
+        graphs, tapes, hooks = _state.lists
+        if graphs or hooks:
+            return None
+    else:
+        tapes = None
+    try:
+        out = opdef.kernel(*[x._value for x in inputs], **attrs)
+    except Exception:  # noqa: BLE001
+        return None
+    t = _new(_Eager)
+    t._value = out
+    if tapes:
         record(opdef, inputs, attrs, (t,), tapes)
     return t
 
@@ -523,6 +553,7 @@ def make_binary(opdef: OpDef, doc: str | None = None, kinds: str | None = None,
     `string_op`: the op that string tensors run instead (TensorFlow's `Add` for `+`).
     """
     kernel = opdef.kernel
+    scalar = _SCALAR_MATH.get(kernel)  # for two float scalars (NumPy scalar math)
     ok = kinds or _ALL_KINDS
     if string_op is not None:
         ok = ok.replace("O", "")
@@ -536,7 +567,8 @@ def make_binary(opdef: OpDef, doc: str | None = None, kinds: str | None = None,
                 xd = xv.dtype
                 if xd is yv.dtype and xd.kind in ok:
                     try:
-                        out = kernel(xv, yv)
+                        out = kernel(xv, yv) if scalar is None or type(xv) is _ndarray or \
+                            xd.kind not in "fc" else scalar(xv, yv)
                     except Exception:  # the general path below raises TensorFlow's error type
                         pass
                     else:
@@ -545,7 +577,8 @@ def make_binary(opdef: OpDef, doc: str | None = None, kinds: str | None = None,
                         return t
             elif (ty is float or ty is int) and xv.dtype.kind == "f" and "f" in ok:
                 try:
-                    out = kernel(xv, xv.dtype.type(y))
+                    out = kernel(xv, xv.dtype.type(y)) if scalar is None or \
+                        type(xv) is _ndarray else scalar(xv, xv.dtype.type(y))
                 except Exception:
                     pass
                 else:
@@ -589,7 +622,7 @@ def binary_op(name: str, kernel, grad, public_name: str, rule=broadcast_rule,
 def unbroadcast(dy, x):
     """Sums `dy` over the axes along which `x` was broadcast, giving `x`'s shape."""
     if type(dy) is _Eager and type(x) is _Eager:  # without building TensorShapes
-        shape = np.shape(x._value)
+        shape = x._value.shape
         if dy._value.shape == shape:
             return dy
         if not _active:

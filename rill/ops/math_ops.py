@@ -32,6 +32,7 @@ from rill.ops._util import (
     broadcast_shapes,
     check_kinds,
     eager_binary,
+    eager_op,
     same_rule,
     to_tensor,
     unary_op,
@@ -858,8 +859,7 @@ def _matmul_grad(op, dy):
     a, b = op.inputs
     ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
     ga = gb = None
-    if a.dtype.is_complex:  # gradients of complex products use conjugates
-        a, b = conj(a), conj(b)
+    a, b = _cj(a), _cj(b)  # gradients of complex products use conjugates
     if _g(op, 0):
         ga = matmul(b, dy, transpose_a=tb, transpose_b=True) if ta else \
             matmul(dy, b, transpose_b=not tb)
@@ -950,6 +950,13 @@ def add_n(inputs, name=None):
     if not isinstance(inputs, (list, tuple)) or not inputs:
         raise ValueError("tf.add_n: inputs must be a non-empty list of tensors.\n"
                          "hint: tf.add_n([a, b])")
+    if len(inputs) > 1 and all(type(t) is _Eager for t in inputs):  # checked at once
+        v = inputs[0]._value
+        if v.dtype.kind in "fc" and all(t._value.dtype is v.dtype and
+                                        t._value.shape == v.shape for t in inputs):
+            t = eager_op(ADD_N, tuple(inputs))
+            if t is not None:
+                return t
     ts = [to_tensor(x) for x in inputs]
     if len(ts) == 1:
         return ts[0]

@@ -382,19 +382,26 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
 
 def _sparse_xent_kernel(x, labels):
     n = x.shape[-1]
-    if labels.size and (labels.min() < 0 or labels.max() >= n):
-        bad = labels[(labels < 0) | (labels >= n)].reshape(-1)[0]
+    shifted = x - x.max(axis=-1, keepdims=True)
+    lse = np.log(np.exp(shifted).sum(axis=-1))
+    try:  # indexing refuses labels >= n; negative ones are checked here
+        if labels.size and labels.min() < 0:
+            raise IndexError
+        if shifted.ndim == 2:  # a batch of rows: plain indexing (take_along_axis: 5 us)
+            return lse - shifted[np.arange(len(shifted)), labels]
+        return lse - np.take_along_axis(shifted, labels[..., None].astype(np.intp), -1)[..., 0]
+    except IndexError:
+        bad = labels[(labels < 0) | (labels >= n)].reshape(-1)
+        if not bad.size:  # not a label: shapes that do not match
+            raise
+        bad = bad[0]
         raise InvalidArgumentError(
             None, "SparseSoftmaxCrossEntropyWithLogits",
             f"Received a label value of {bad} which is outside the valid range of [0, {n}).  "
             f"Label values: {' '.join(str(v) for v in labels.reshape(-1)[:20])} "
             f"[Op:SparseSoftmaxCrossEntropyWithLogits]\nhint: labels are class indices in "
-            f"[0, {n}) for {n} classes; check the label encoding or the number of logits.")
-    shifted = x - x.max(axis=-1, keepdims=True)
-    lse = np.log(np.exp(shifted).sum(axis=-1))
-    if shifted.ndim == 2:  # a batch of rows: plain indexing (take_along_axis costs 5 us)
-        return lse - shifted[np.arange(len(shifted)), labels]
-    return lse - np.take_along_axis(shifted, labels[..., None].astype(np.intp), -1)[..., 0]
+            f"[0, {n}) for {n} classes; check the label encoding or the number of logits."
+        ) from None
 
 
 def _sparse_xent_rule(x, labels):

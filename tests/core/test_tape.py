@@ -280,6 +280,32 @@ def test_matches_numpy_on_a_small_network(rng):
     close(tape.gradient(y, w), expected, rtol=1e-10)
 
 
+def _training_step(w, b, x, y):
+    with tf.GradientTape() as tape:
+        h = tf.nn.elu(tf.matmul(x, w) + b)  # variable operands
+        loss = tf.add_n([tf.reduce_mean(tf.square(y - h)), 0.5 * tf.reduce_sum(w * w),
+                         tf.reduce_sum(tf.matmul(w, h, transpose_b=True)) / 4.0,
+                         1.0 - tf.reduce_mean(b, axis=0)])  # numbers on the left
+    return [loss] + tape.gradient(loss, [w, b])
+
+
+def test_eager_fast_paths_record_what_the_general_path_records(rng):
+    from rill._core import context
+    w = tf.Variable(rng.standard_normal((3, 3)).astype(np.float32))
+    b = tf.Variable(rng.standard_normal(3).astype(np.float32))
+    x = tf.constant(rng.standard_normal((5, 3)).astype(np.float32))
+    y = tf.constant(rng.standard_normal((5, 3)).astype(np.float32))
+    fast = _training_step(w, b, x, y)
+    hooks = context.state.op_hooks
+    hooks.append(lambda *args: None)  # an op hook sends every op down the general path
+    try:
+        general = _training_step(w, b, x, y)
+    finally:
+        hooks.pop()
+    for f, g in zip(fast, general):
+        np.testing.assert_allclose(f.numpy(), g.numpy(), rtol=1e-6)
+
+
 # -- persistence and memory ---------------------------------------------------------------
 def test_persistent_tape_answers_many_times():
     x = tf.constant(2.0)

@@ -211,6 +211,66 @@ def test_in_place_with_unknown_dimensions():
     np.testing.assert_array_equal(f(tf.constant([0.0])).numpy(), [3.0])
 
 
+def test_a_matmul_product_is_overwritten_by_the_next_elementwise_op():
+    f = tf.function(lambda a, b: tf.matmul(a, b) * 0.5 + 1.0)
+    a, b = tf.ones([2, 3]), tf.ones([3, 2])
+    src = f.get_concrete_function(a, b).generated_source
+    assert src.count("out=") == 2  # MatMul declares a fresh output
+    np.testing.assert_array_equal(f(a, b).numpy(), np.full([2, 2], 2.5))
+
+
+def test_scalar_arithmetic_runs_as_python_operators_with_the_ufunc_results():
+    def f(a, b):
+        c = (a * b - a) / (b + 1.0)
+        return -c, tf.pow(c, b), tf.ones([3]) * c
+
+    cf = _concrete(f, tf.constant(0.3), tf.constant(1.7))
+    body = [line.strip() for line in cf.generated_source.splitlines()]
+    assert any(line.endswith("= a0 * a1") for line in body)
+    assert any(" / " in line for line in body) and any("= -t" in line for line in body)
+    assert any("_Pow(" in line for line in body)  # scalar power differs from np.power: kept
+    assert any("_Mul(" in line for line in body)  # a vector operand: the ufunc
+    rng = np.random.default_rng(1)
+    for a, b in rng.uniform(-3, 3, size=(50, 2)).astype(np.float32):
+        got = cf(tf.constant(a), tf.constant(b))
+        want = f(tf.constant(a), tf.constant(b))  # eager: NumPy ufuncs
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g.numpy(), w.numpy())
+
+
+def test_round_trip_casts_and_reductions_over_no_axis_are_removed():
+    def f(x):
+        wide = tf.cast(x, tf.float64)
+        back = tf.cast(wide, tf.float32)
+        return tf.reduce_sum(tf.reduce_mean(back), axis=[]), tf.cast(tf.cast(x, tf.int32),
+                                                                        tf.float32)
+
+    cf = _concrete(f, tf.constant([1.5, -2.5]))
+    types = _types(cf.optimized_graph)
+    assert types.count("Cast") == 2  # float -> int -> float truncates: kept
+    assert types.count("Mean") == 1 and "Sum" not in types
+    mean, truncated = cf(tf.constant([1.5, -2.5]))
+    assert float(mean) == -0.5
+    np.testing.assert_array_equal(truncated.numpy(), [1.0, -2.0])
+
+
+def test_values_are_deleted_before_a_variable_update_and_unused_results_not_kept():
+    v = tf.Variable([1.0, 2.0])
+
+    @tf.function
+    def f(x):
+        y = v * x
+        v.assign_add(x)
+        return y
+
+    src = f.get_concrete_function(tf.constant([1.0, 1.0])).generated_source
+    body = [line.strip() for line in src.splitlines()]
+    update = next(i for i, line in enumerate(body) if "AssignAddVariableOp" in line)
+    assert body[update - 1].startswith("del ") and body[update].startswith("_Assign")
+    np.testing.assert_array_equal(f(tf.constant([1.0, 1.0])).numpy(), [1.0, 2.0])
+    np.testing.assert_array_equal(v.numpy(), [2.0, 3.0])
+
+
 def test_compile_graph_on_a_hand_built_graph():
     g = Graph("hand")
     with g.as_default():

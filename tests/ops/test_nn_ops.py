@@ -91,6 +91,29 @@ def test_relu_on_integers_and_gradient_at_zero():
     np.testing.assert_allclose(_grad(tf.nn.selu, np.array([0.]))[0], [SELU_S])
 
 
+@pytest.mark.parametrize("fn,ref", ACTIVATIONS)
+def test_activations_on_scalars_and_their_gradients(fn, ref):
+    for v in (-1.5, 0.0, 2.0):
+        np.testing.assert_allclose(fn(tf.constant(v)).numpy(), ref(np.array(v)), rtol=1e-6)
+        x = tf.constant(v, tf.float64)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = fn(x)
+        eps = 1e-6
+        want = (ref(np.array(v + eps)) - ref(np.array(v - eps))) / (2 * eps)
+        if v != 0.0:  # kinks at 0
+            np.testing.assert_allclose(tape.gradient(y, x).numpy(), want, rtol=1e-4)
+
+
+def test_elu_gradient_of_a_nan_output_is_the_incoming_gradient():
+    # TensorFlow's EluGrad: (y < 0) ? dy * (y + 1) : dy
+    dy = tf.constant([2.0, 3.0, 4.0])
+    y = tf.constant([np.nan, -0.5, 1.0])
+    from rill._core.op import execute
+    from rill.ops.nn_ops import ELU_GRAD
+    np.testing.assert_array_equal(execute(ELU_GRAD, (dy, y)).numpy(), [2.0, 1.5, 4.0])
+
+
 @pytest.mark.parametrize("fn", [tf.nn.elu, tf.nn.selu, tf.nn.gelu, tf.nn.silu,
                                 tf.nn.leaky_relu, tf.nn.softmax])
 def test_activations_reject_integers(fn):
