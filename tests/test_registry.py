@@ -39,6 +39,18 @@ from rill.function.retrace import RetracingWarning
 
 # Ops that need no spec, with the reason.
 INTERNAL = {
+    "AnonymousIteratorV3": "tf.data iterator state inside tf.function (tests/data)",
+    "DeleteIterator": "tf.data iterator state inside tf.function (tests/data)",
+    "IteratorGetNext": "tf.data iterator step inside tf.function (tests/data)",
+    "IteratorGetNextAsOptional": "tf.data iterator step inside tf.function (tests/data)",
+    "MatchingFiles": "file system (tests/data/test_readers.py)",
+    "ReadFile": "file system (tests/data)",
+    "WriteFile": "file system (tests/data)",
+    "DecodeCSV": "string parsing, no numeric kernel to compare (tests/data)",
+    "ParseExampleV2": "protocol buffer parsing (tests/data, TF-written fixtures)",
+    "ParseSingleSequenceExample": "protocol buffer parsing (tests/data)",
+    "ParseTensor": "TensorProto parsing (tests/data)",
+    "SerializeTensor": "TensorProto bytes, checked against TF's (tests/data)",
     "Const": "graph node holding a captured value (tests/function)",
     "Placeholder": "graph input node (tests/function)",
     "ReadVariableOp": "variable read (tests/core/test_variable.py; every variable gradient)",

@@ -11,6 +11,7 @@ change, which building the new block's weights is.
 from __future__ import annotations
 
 import contextlib
+import sys
 
 import numpy as np
 
@@ -72,6 +73,7 @@ class Tracking:
             tracked[name] = None
             self._track(value)
             _version[0] += 1
+            _notify_restore(self)
 
     def __delattr__(self, name):
         object.__delattr__(self, name)
@@ -221,6 +223,9 @@ class Tracking:
         self._check_new_variable(name)
         dtype = backend.standardize_dtype(a.get("dtype") or self._dtype)
         shape = _weight_shape(a.get("shape"), name, self.name)
+        limits = sys.modules.get("rill.keras.saving.limits")
+        if limits is not None:  # while a file loads: refuse absurd shapes before allocating
+            limits.check_weight(self.name, name, shape)
         init = a.get("initializer")
         if init is None:
             init = "glorot_uniform" if tf.as_dtype(dtype).is_floating else "zeros"
@@ -241,6 +246,7 @@ class Tracking:
         d["_own_weights"].append(v)
         d["_own_weight_ids"].add(id(v))
         _version[0] += 1
+        _notify_restore(self)
         return v
 
     add_variable = add_weight
@@ -304,6 +310,13 @@ def _bind_add_weight(owner: str, args: tuple, kwargs: dict) -> dict:
                         f"hint: use name, shape, dtype, initializer, regularizer, trainable, "
                         f"constraint.")
     return out
+
+
+def _notify_restore(layer) -> None:
+    """Lets a pending `tf.train.Checkpoint` restore reach weights created after it."""
+    train = sys.modules.get("rill.train")
+    if train is not None:
+        train._notify_created(layer)
 
 
 def _weight_shape(shape, name: str, layer: str) -> tuple:

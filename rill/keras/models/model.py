@@ -11,8 +11,6 @@ Three ways to make one, as in Keras:
 
 from __future__ import annotations
 
-import numpy as np
-
 import rill as tf
 from rill.keras.layers.base_layer import Layer
 from rill.keras.models import summary as _summary
@@ -278,34 +276,34 @@ class Model(Trainer, Layer):
                                               graph.connections(item)))
         return entries
 
-    # -- weights files ---------------------------------------------------------------------
-    def save_weights(self, filepath, overwrite=True):
-        """Writes the weights to `filepath` (`.h5` through h5py, anything else as NumPy's
-        npz). An interim format until model saving lands."""
-        _write_weights(str(filepath), self.get_weights(), overwrite)
+    # -- files (rill.keras.saving) ---------------------------------------------------------
+    def save_weights(self, filepath, overwrite=True, **kwargs):
+        """Writes the weights: `.weights.h5` (Keras 3), `.h5` (tf.keras 2) or, for a path
+        without a suffix, a rill checkpoint (the book's style); atomically."""
+        from rill.keras import saving
+
+        saving.save_weights(self, filepath, overwrite=overwrite, **kwargs)
 
     def load_weights(self, filepath, skip_mismatch=False, by_name=False, **kwargs):
-        """Reads weights written by `save_weights` (same architecture, same order)."""
-        values = _read_weights(str(filepath))
-        weights = self.weights
-        if len(values) != len(weights) and not skip_mismatch:
-            raise ValueError(f"load_weights: {filepath} holds {len(values)} weights but the "
-                             f"model has {len(weights)}.\nhint: build the same architecture "
-                             f"before loading (call the model on data or use keras.Input).")
-        for i, (w, v) in enumerate(zip(weights, values)):
-            if tuple(w.shape.as_list()) != v.shape:
-                if skip_mismatch:
-                    continue
-                raise ValueError(f"load_weights: weight {i} ({w.name}) has shape "
-                                 f"{tuple(w.shape.as_list())} but the file holds shape "
-                                 f"{v.shape}.\nhint: the file was saved from another "
-                                 f"architecture; pass skip_mismatch=True to load the rest.")
-            w.assign(v.astype(w.dtype.as_numpy_dtype))
+        """Reads weights written by `save_weights` (or by Keras); errors name the layer and
+        both shapes on a mismatch."""
+        from rill.keras import saving
 
-    def save(self, filepath, *args, **kwargs):
-        raise NotImplementedError(
-            "Model.save: saving whole models is not available yet in rill.\nhint: use "
-            "model.save_weights(path) and rebuild the model in code.")
+        return saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name,
+                                   **kwargs)
+
+    def save(self, filepath, overwrite=True, **kwargs):
+        """Saves architecture, weights, optimizer state and compile settings: `.keras` (Keras
+        3's zip), `.h5` (tf.keras 2's HDF5) or a folder for a path without a suffix."""
+        from rill.keras import saving
+
+        saving.save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def to_json(self, **kwargs) -> str:
+        """The model's config as JSON (`keras.models.model_from_json` reads it back)."""
+        from rill.keras import saving
+
+        return saving.model_to_json(self, **kwargs)
 
 
 def t_name(t) -> str:
@@ -325,27 +323,3 @@ def _specs(input_shape):
             isinstance(s, (list, tuple)) or hasattr(s, "as_list") for s in input_shape):
         return [spec(s) for s in input_shape]
     return spec(input_shape)
-
-
-def _write_weights(path: str, values: list, overwrite: bool) -> None:
-    import os
-    if not overwrite and os.path.exists(path):
-        raise FileExistsError(f"save_weights: {path} exists.\nhint: pass overwrite=True.")
-    if path.endswith(".h5"):
-        import h5py
-        with h5py.File(path, "w") as f:
-            for i, v in enumerate(values):
-                f.create_dataset(f"weights/{i:05d}", data=v)
-        return
-    with open(path, "wb") as f:
-        np.savez(f, **{f"w{i:05d}": v for i, v in enumerate(values)})
-
-
-def _read_weights(path: str) -> list:
-    if path.endswith(".h5"):
-        import h5py
-        with h5py.File(path, "r") as f:
-            group = f["weights"]
-            return [np.asarray(group[k]) for k in sorted(group)]
-    with np.load(path) as data:
-        return [data[k] for k in sorted(data.files)]

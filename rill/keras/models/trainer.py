@@ -522,6 +522,8 @@ class Trainer:
         batch_hooks = self._wants(callbacks, "train")
         self.stop_training = False
         callbacks.on_train_begin()
+        # BackupAndRestore sets where a restarted run resumes (as Keras 3 does)
+        initial_epoch = self.__dict__.pop("_initial_epoch", None) or initial_epoch
         training_logs = None
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()

@@ -146,6 +146,20 @@ def _not_found(name: str, printable: str) -> ValueError:
         f"its definition with @keras.saving.register_keras_serializable().")
 
 
+# Keras modules whose functions a config may name by module (never an arbitrary module)
+_FUNCTION_MODULES = ("keras.activations", "keras.losses", "keras.metrics", "keras.ops",
+                     "keras.backend")
+
+
+def _keras_function(module, name):
+    """A built-in Keras function named by its module, as Keras 3 configs name them."""
+    if module not in _FUNCTION_MODULES or not isinstance(name, str) or name.startswith("_"):
+        return None
+    import importlib
+    obj = getattr(importlib.import_module("rill." + module), name, None)
+    return obj if inspect.isfunction(obj) or inspect.isbuiltin(obj) else None
+
+
 def deserialize_keras_object(config, custom_objects: dict | None = None,
                              safe_mode: bool = True, module_objects: dict | None = None,
                              printable_module_name: str = "object", **kwargs):
@@ -173,6 +187,8 @@ def deserialize_keras_object(config, custom_objects: dict | None = None,
         obj = get_registered_object(name, custom_objects, module_objects)
         if obj is None and isinstance(inner, str) and inner != name:
             obj = get_registered_object(inner, custom_objects, module_objects)
+        if obj is None:
+            obj = _keras_function(config.get("module"), inner)
         if obj is None:
             raise _not_found(inner, printable_module_name)
         return obj
@@ -354,7 +370,7 @@ def deserialize_function(config, custom_objects: dict | None = None,
             "lambda stored in the file as bytecode. Loading it would run code from the file, "
             "which can do anything, so rill refuses by default (safe_mode=True).\nhint: if "
             "you trust the file's source, load it with safe_mode=False (or call "
-            "keras.config.enable_unsafe_deserialization()); better, define the function with "
+            "keras.saving.enable_unsafe_deserialization()); better, define the function with "
             "`def` and pass it in custom_objects.")
     return _function_from_code(inner)
 
