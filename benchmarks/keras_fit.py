@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 from _common import anchor, fmt, table
-from custom_loop import init_params, numpy_trainer, regression_data
+from custom_loop import init_params, numpy_trainer, regression_data, run
 
 import rill as tf
 from rill import keras
@@ -59,27 +59,14 @@ def keras_custom_loop(traced: bool):
     return step, epoch_end
 
 
-def _random_batches(step, epoch_end, X, y, n_steps, epochs, to_tensor):
-    np.random.seed(42)
-    rates, logs = [], []
-    for _ in range(epochs):
-        t0 = time.perf_counter()
-        for _ in range(n_steps):
-            idx = np.random.randint(len(X), size=32)
-            step(to_tensor(X[idx]), to_tensor(y[idx]))
-        rates.append(n_steps / (time.perf_counter() - t0))
-        logs.append(epoch_end())
-    return rates, logs
-
-
 def w3(quick: bool) -> None:
     X, y = regression_data()
     n_steps, epochs = (100 if quick else 11610 // 32), 3
-    floor_rates, _ = _random_batches(*numpy_trainer(), X, y, n_steps, epochs, lambda a: a)
+    floor_rates, _ = run(*numpy_trainer(), X, y, n_steps, epochs, lambda a: a)
     floor = float(np.median(floor_rates[1:]))
     rows = [["numpy (hand)", fmt(floor, 0), "1.00x", "-"]]
     for mode, traced in (("eager", False), ("tf.function", True)):
-        rates, logs = _random_batches(*keras_custom_loop(traced), X, y, n_steps, epochs,
+        rates, logs = run(*keras_custom_loop(traced), X, y, n_steps, epochs,
                                       tf.constant)
         r = float(np.median(rates[1:]))
         ref = anchor("W3", "custom_loop", "tensorflow", "function" if traced else "eager")
