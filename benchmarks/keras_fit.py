@@ -2,7 +2,7 @@
 regressor) and W5 (an MLP classifier trained with `fit`), each beside its NumPy floor (the same
 work written by hand) measured in the same run.
 
-    python benchmarks/keras_fit.py [--quick] [w3 w4 w5]
+    python benchmarks/keras_fit.py [--quick] [w3 w4 w4data w5]
 """
 
 from __future__ import annotations
@@ -129,6 +129,33 @@ def w4(quick: bool) -> None:
     print(table(rows, ["impl", "s/epoch", "of the floor", "TF anchor s/epoch"]))
 
 
+def w4data(quick: bool) -> None:
+    """W4 fed from `from_tensor_slices(...).shuffle(...).batch(32).prefetch(AUTOTUNE)` beside
+    W4 fed from NumPy arrays, interleaved in the same run (target: within 1.2x)."""
+    X, y = regression_data()
+    if quick:
+        X, y = X[:3200], y[:3200]
+    times = {"arrays": [], "tf.data": []}
+    for _ in range(2):
+        for kind in times:
+            model = _regressor()
+            model.compile(loss="mse", optimizer=keras.optimizers.Nadam(learning_rate=0.01),
+                          metrics=["mae"])
+            timer = _EpochTimer()
+            if kind == "arrays":
+                model.fit(X, y, epochs=4, batch_size=32, verbose=0,
+                          callbacks=[timer.callback()])
+            else:
+                ds = tf.data.Dataset.from_tensor_slices((X, y)).shuffle(len(X), seed=1) \
+                    .batch(32).prefetch(tf.data.AUTOTUNE)
+                model.fit(ds, epochs=4, verbose=0, callbacks=[timer.callback()])
+            times[kind] += timer.times[1:]
+    a, b = (float(np.median(times[k])) for k in ("arrays", "tf.data"))
+    print("W4 fed from tf.data vs NumPy arrays (s/epoch after the first; target <= 1.2x)")
+    print(table([["arrays", fmt(a, 4), "1.00x"], ["tf.data", fmt(b, 4), fmt(b / a, 2) + "x"]],
+                ["input", "s/epoch", "of arrays"]))
+
+
 def _mlp_floor(seed=42):
     rng = np.random.RandomState(seed)
     sizes = [(784, 300), (300, 100), (100, 10)]
@@ -188,7 +215,7 @@ def w5(quick: bool) -> None:
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--quick", action="store_true")
-    p.add_argument("which", nargs="*", default=["w3", "w4", "w5"])
+    p.add_argument("which", nargs="*", default=["w3", "w4", "w4data", "w5"])
     args = p.parse_args()
     from rill._core import blas
 
