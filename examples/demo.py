@@ -256,3 +256,24 @@ for epoch in range(1, n_epochs + 1):
 mse = float(np.mean((loop_model.predict(X_test_scaled, verbose=0) - y_test) ** 2))
 print(f"custom loop: test MSE {mse:.4f}; largest kernel column norm "
       f"{float(tf.reduce_max(tf.norm(loop_model.layers[0].kernel, axis=0))):.3f} (MaxNorm 1.5)")
+
+section("Saving and loading a model with custom components")
+import os  # noqa: E402
+import tempfile  # noqa: E402
+
+with tempfile.TemporaryDirectory() as folder:
+    for name in ("my_model.keras", "my_model.h5"):
+        path = os.path.join(folder, name)
+        model.save(path)
+        loaded = keras.models.load_model(
+            path, custom_objects={"HuberLoss": HuberLoss, "MyDense": MyDense,
+                                  "HuberMetric": HuberMetric})
+        same = np.allclose(loaded.predict(X_test_scaled, verbose=0),
+                           model.predict(X_test_scaled, verbose=0))
+        print(f"{name}: {os.path.getsize(path):,} bytes; reloaded loss "
+              f"{type(loaded.loss).__name__}(threshold={loaded.loss.threshold}); same "
+              f"predictions: {same}")
+    try:
+        keras.models.load_model(os.path.join(folder, "my_model.keras"))
+    except Exception as e:  # no custom_objects: the error names what is missing
+        print("without custom_objects ->", type(e).__name__ + ":", str(e).splitlines()[0])
