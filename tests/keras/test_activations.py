@@ -13,6 +13,7 @@ import pytest
 import rill as tf
 from rill import keras
 from rill.keras import activations as A
+from tests.keras.chapter_code import my_softplus
 
 X = np.array([-30.0, -4.0, -3.0, -1.0, -0.3, 0.0, 0.3, 1.0, 3.0, 4.0, 30.0])
 _erf = np.vectorize(math.erf)
@@ -198,10 +199,6 @@ def test_get_and_aliases():
 
 
 # -- the chapter's custom activation ----------------------------------------------------------
-def my_softplus(z):  # return value is just tf.nn.softplus(z)
-    return tf.math.log(tf.exp(z) + 1.0)
-
-
 def test_chapter_custom_activation():
     assert A.get(my_softplus) is my_softplus
     x = np.array([-2.0, 0.0, 3.0], np.float32)

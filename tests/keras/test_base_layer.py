@@ -8,78 +8,12 @@ import pytest
 
 import rill as tf
 from rill import keras
+from tests.keras.chapter_code import MyDense, MyGaussianNoise, MyMultiLayer, ResidualBlock
 
 
 @pytest.fixture(autouse=True)
 def _fresh_names():
     keras.backend.clear_session()
-
-
-# -- the chapter's custom layers, verbatim -------------------------------------------------
-class MyDense(keras.layers.Layer):
-    def __init__(self, units, activation=None, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.activation = keras.activations.get(activation)
-
-    def build(self, batch_input_shape):
-        self.kernel = self.add_weight(
-            name="kernel", shape=[batch_input_shape[-1], self.units],
-            initializer="glorot_normal")
-        self.bias = self.add_weight(
-            name="bias", shape=[self.units], initializer="zeros")
-        super().build(batch_input_shape)  # must be at the end
-
-    def call(self, X):
-        return self.activation(X @ self.kernel + self.bias)
-
-    def compute_output_shape(self, batch_input_shape):
-        return tf.TensorShape(batch_input_shape.as_list()[:-1] + [self.units])
-
-    def get_config(self):
-        base_config = super().get_config()
-        return {**base_config, "units": self.units,
-                "activation": keras.activations.serialize(self.activation)}
-
-
-class MyMultiLayer(keras.layers.Layer):
-    def call(self, X):
-        X1, X2 = X
-        return [X1 + X2, X1 * X2, X1 / X2]
-
-    def compute_output_shape(self, batch_input_shape):
-        b1, b2 = batch_input_shape
-        return [b1, b1, b1]  # should probably handle broadcasting rules
-
-
-class MyGaussianNoise(keras.layers.Layer):
-    def __init__(self, stddev, **kwargs):
-        super().__init__(**kwargs)
-        self.stddev = stddev
-
-    def call(self, X, training=None):
-        if training:
-            noise = tf.random.normal(tf.shape(X), stddev=self.stddev)
-            return X + noise
-        else:
-            return X
-
-    def compute_output_shape(self, batch_input_shape):
-        return batch_input_shape
-
-
-class ResidualBlock(keras.layers.Layer):
-    def __init__(self, n_layers, n_neurons, **kwargs):
-        super().__init__(**kwargs)
-        self.hidden = [keras.layers.Dense(n_neurons, activation="elu",
-                                          kernel_initializer="he_normal")
-                       for _ in range(n_layers)]
-
-    def call(self, inputs):
-        Z = inputs
-        for layer in self.hidden:
-            Z = layer(Z)
-        return inputs + Z
 
 
 def _elu(z):

@@ -6,6 +6,7 @@ import pytest
 
 import rill as tf
 from rill import keras
+from tests.keras.chapter_code import HuberMetric, ResidualRegressor
 
 
 def _housing_like(n=200, d=8, seed=42):
@@ -15,38 +16,7 @@ def _housing_like(n=200, d=8, seed=42):
     return X, y
 
 
-# -- custom models (the chapter's code) -------------------------------------------------------
-class ResidualBlock(keras.layers.Layer):
-    def __init__(self, n_layers, n_neurons, **kwargs):
-        super().__init__(**kwargs)
-        self.hidden = [keras.layers.Dense(n_neurons, activation="elu",
-                                          kernel_initializer="he_normal")
-                       for _ in range(n_layers)]
-
-    def call(self, inputs):
-        Z = inputs
-        for layer in self.hidden:
-            Z = layer(Z)
-        return inputs + Z
-
-
-class ResidualRegressor(keras.models.Model):
-    def __init__(self, output_dim, **kwargs):
-        super().__init__(**kwargs)
-        self.hidden1 = keras.layers.Dense(30, activation="elu",
-                                          kernel_initializer="he_normal")
-        self.block1 = ResidualBlock(2, 30)
-        self.block2 = ResidualBlock(2, 30)
-        self.out = keras.layers.Dense(output_dim)
-
-    def call(self, inputs):
-        Z = self.hidden1(inputs)
-        for _ in range(1 + 3):
-            Z = self.block1(Z)
-        Z = self.block2(Z)
-        return self.out(Z)
-
-
+# -- custom models (the chapter's ResidualRegressor, from tests/keras/chapter_code.py) ------
 def _elu(z):
     return np.where(z > 0, z, np.expm1(np.minimum(z, 0)))
 
@@ -273,24 +243,6 @@ def test_chapter_streaming_huber_metric_in_fit_sees_aligned_labels():
     # Labels of shape (n,) against predictions (n, 1): the chapter's HuberMetric computes
     # y_true - y_pred itself, so fit must hand it (n, 1) labels, or it would average an
     # (n, n) matrix. Expected value computed with NumPy from predict() after training.
-    class HuberMetric(keras.metrics.Metric):
-        def __init__(self, threshold=1.0, **kwargs):
-            super().__init__(**kwargs)
-            self.threshold = threshold
-            self.total = self.add_weight("total", initializer="zeros")
-            self.count = self.add_weight("count", initializer="zeros")
-
-        def update_state(self, y_true, y_pred, sample_weight=None):
-            err = y_true - y_pred
-            small = tf.abs(err) < self.threshold
-            m = tf.where(small, tf.square(err) / 2,
-                         self.threshold * tf.abs(err) - self.threshold ** 2 / 2)
-            self.total.assign_add(tf.reduce_sum(m))
-            self.count.assign_add(tf.cast(tf.size(y_true), tf.float32))
-
-        def result(self):
-            return self.total / self.count
-
     rng = np.random.RandomState(0)
     X = rng.rand(64, 3).astype("float32")
     y = X.sum(axis=1)

@@ -11,6 +11,12 @@ import pytest
 import rill as tf
 from rill import keras
 from rill.keras import constraints as C
+from tests.keras.chapter_code import (
+    my_glorot_initializer,
+    my_l1_regularizer,
+    my_positive_weights,
+    my_softplus,
+)
 
 W = np.array([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]], dtype=np.float32)
 EPS = 1e-7  # keras.backend.epsilon()
@@ -96,10 +102,6 @@ def test_get():
     assert keras.Constraint is C.Constraint
 
 
-def my_positive_weights(weights):  # the chapter's custom constraint
-    return tf.where(weights < 0., tf.zeros_like(weights), weights)
-
-
 def test_chapter_function_constraint():
     fn = C.get(my_positive_weights)
     assert fn is my_positive_weights
@@ -147,16 +149,6 @@ def test_chapter_dense_layer_with_custom_functions():
     layers = pytest.importorskip("rill.keras.layers")
     if not hasattr(layers, "Dense"):
         pytest.skip("keras.layers.Dense is not available yet")
-
-    def my_softplus(z):
-        return tf.math.log(tf.exp(z) + 1.0)
-
-    def my_glorot_initializer(shape, dtype=tf.float32):
-        stddev = tf.sqrt(2. / (shape[0] + shape[1]))
-        return tf.random.normal(shape, stddev=stddev, dtype=dtype)
-
-    def my_l1_regularizer(weights):
-        return tf.reduce_sum(tf.abs(0.01 * weights))
 
     layer = keras.layers.Dense(30, activation=my_softplus,
                                kernel_initializer=my_glorot_initializer,

@@ -13,6 +13,7 @@ import pytest
 import rill as tf
 from rill import keras
 from rill.keras import initializers as I
+from tests.keras.chapter_code import my_glorot_initializer
 
 N = (300, 200)  # 60,000 samples: standard errors of mean/std well under 1%
 
@@ -221,11 +222,6 @@ def test_tf_keras_2_names_and_configs():
 
 
 # -- custom initializers --------------------------------------------------------------------
-def my_glorot_initializer(shape, dtype=tf.float32):
-    stddev = tf.sqrt(2. / (shape[0] + shape[1]))
-    return tf.random.normal(shape, stddev=stddev, dtype=dtype)
-
-
 def test_chapter_function_initializer():
     init = I.get(my_glorot_initializer)
     assert init is my_glorot_initializer

@@ -5,6 +5,12 @@ import pytest
 
 import rill as tf
 from rill import keras
+from tests.keras.chapter_code import (
+    my_glorot_initializer,
+    my_l1_regularizer,
+    my_positive_weights,
+    my_softplus,
+)
 
 
 def _dense(units, X, **kwargs):
@@ -43,19 +49,6 @@ def test_dense_regularizers_and_constraints(rng):
 
 
 def test_dense_with_the_chapters_custom_functions(rng):
-    def my_softplus(z):
-        return tf.math.log(tf.exp(z) + 1.0)
-
-    def my_glorot_initializer(shape, dtype=tf.float32):
-        stddev = tf.sqrt(2. / (shape[0] + shape[1]))
-        return tf.random.normal(shape, stddev=stddev, dtype=dtype)
-
-    def my_l1_regularizer(weights):
-        return tf.reduce_sum(tf.abs(0.01 * weights))
-
-    def my_positive_weights(weights):
-        return tf.where(weights < 0., tf.zeros_like(weights), weights)
-
     layer = keras.layers.Dense(30, activation=my_softplus,
                                kernel_initializer=my_glorot_initializer,
                                kernel_regularizer=my_l1_regularizer,

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import rill as tf
 from rill import keras
+from tests.keras.chapter_code import HuberLoss, create_huber, huber_fn
 
 L = keras.losses
 EPS = 1e-7  # keras.backend.epsilon()
@@ -704,42 +705,7 @@ def test_argument_errors():
         Forgot(2)([[0.]], [[1.]])
 
 
-# -- the chapter's custom losses (Chapter 12), unchanged ----------------------------------------
-def huber_fn(y_true, y_pred):
-    error = y_true - y_pred
-    is_small_error = tf.abs(error) < 1
-    squared_loss = tf.square(error) / 2
-    linear_loss = tf.abs(error) - 0.5
-    return tf.where(is_small_error, squared_loss, linear_loss)
-
-
-def create_huber(threshold=1.0):
-    def huber_fn(y_true, y_pred):
-        error = y_true - y_pred
-        is_small_error = tf.abs(error) < threshold
-        squared_loss = tf.square(error) / 2
-        linear_loss = threshold * tf.abs(error) - threshold**2 / 2
-        return tf.where(is_small_error, squared_loss, linear_loss)
-    return huber_fn
-
-
-class HuberLoss(keras.losses.Loss):
-    def __init__(self, threshold=1.0, **kwargs):
-        self.threshold = threshold
-        super().__init__(**kwargs)
-
-    def call(self, y_true, y_pred):
-        error = y_true - y_pred
-        is_small_error = tf.abs(error) < self.threshold
-        squared_loss = tf.square(error) / 2
-        linear_loss = self.threshold * tf.abs(error) - self.threshold**2 / 2
-        return tf.where(is_small_error, squared_loss, linear_loss)
-
-    def get_config(self):
-        base_config = super().get_config()
-        return {**base_config, "threshold": self.threshold}
-
-
+# -- the chapter's custom losses (Chapter 12), from tests/keras/chapter_code.py ---------------
 def _chapter_data(rng):
     y = f32(rng.normal(size=(6, 1)) * 2)
     return y, f32(y + rng.normal(size=(6, 1)) * 2)
@@ -790,7 +756,7 @@ def test_chapter_huber_loss_subclass(rng):
     assert again.threshold == 2.0
     _close(again(y, p), per.mean())
     config = json.loads(json.dumps(L.serialize(loss)))
-    assert config["class_name"] == "HuberLoss" and config["module"] == __name__
+    assert config["class_name"] == "HuberLoss" and config["module"] == HuberLoss.__module__
     loaded = L.deserialize(config, custom_objects={"HuberLoss": HuberLoss})
     assert isinstance(loaded, HuberLoss) and loaded.threshold == 2.0
     summed = HuberLoss(2., reduction="sum", name="h")

@@ -9,6 +9,7 @@ import pytest
 
 import rill as tf
 from rill import keras
+from tests.keras.chapter_code import HuberMetric, create_huber
 
 pytestmark = pytest.mark.filterwarnings("ignore:tf.function was created and traced")
 
@@ -28,37 +29,6 @@ def losses_define(*names):
 
 
 # -- the chapter's examples, unchanged -------------------------------------------------------
-def create_huber(threshold=1.0):
-    def huber_fn(y_true, y_pred):
-        error = y_true - y_pred
-        is_small_error = tf.abs(error) < threshold
-        squared_loss = tf.square(error) / 2
-        linear_loss = threshold * tf.abs(error) - threshold**2 / 2
-        return tf.where(is_small_error, squared_loss, linear_loss)
-    return huber_fn
-
-
-class HuberMetric(keras.metrics.Metric):
-    def __init__(self, threshold=1.0, **kwargs):
-        super().__init__(**kwargs)  # handles base args (e.g., dtype)
-        self.threshold = threshold
-        self.huber_fn = create_huber(threshold)
-        self.total = self.add_weight("total", initializer="zeros")
-        self.count = self.add_weight("count", initializer="zeros")
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        metric = self.huber_fn(y_true, y_pred)
-        self.total.assign_add(tf.reduce_sum(metric))
-        self.count.assign_add(tf.cast(tf.size(y_true), tf.float32))
-
-    def result(self):
-        return self.total / self.count
-
-    def get_config(self):
-        base_config = super().get_config()
-        return {**base_config, "threshold": self.threshold}
-
-
 class HuberMeanMetric(keras.metrics.Mean):  # the notebook's simpler HuberMetric
     def __init__(self, threshold=1.0, name='HuberMetric', dtype=None):
         self.threshold = threshold

@@ -11,6 +11,7 @@ import pytest
 import rill as tf
 from rill import keras
 from rill.keras import regularizers as R
+from tests.keras.chapter_code import MyL1Regularizer, my_l1_regularizer
 
 W = np.array([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]], dtype=np.float32)
 
@@ -106,21 +107,6 @@ def test_get():
 
 
 # -- the chapter's examples -----------------------------------------------------------------
-def my_l1_regularizer(weights):
-    return tf.reduce_sum(tf.abs(0.01 * weights))
-
-
-class MyL1Regularizer(keras.regularizers.Regularizer):
-    def __init__(self, factor):
-        self.factor = factor
-
-    def __call__(self, weights):
-        return tf.reduce_sum(tf.abs(self.factor * weights))
-
-    def get_config(self):
-        return {"factor": self.factor}
-
-
 def test_chapter_function_regularizer():
     assert R.get(my_l1_regularizer) is my_l1_regularizer
     close(R.get(my_l1_regularizer)(tf.constant(W)), R.l1(0.01)(W))

@@ -10,18 +10,12 @@ import textwrap
 import numpy as np
 import pytest
 
-import rill as tf
 from rill import keras
+from tests.keras.chapter_code import huber_fn
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "keras")
 NAMES = ["dense", "batchnorm", "embedding", "two_inputs", "custom_loss", "conv2d", "lstm"]
 NEEDS = {"conv2d": "Conv2D", "lstm": "LSTM"}
-
-
-def huber_fn(y_true, y_pred):
-    error = y_true - y_pred
-    small = tf.abs(error) < 1
-    return tf.where(small, tf.square(error) / 2, tf.abs(error) - 0.5)
 
 
 def _inputs(name):
