@@ -1,7 +1,8 @@
 """Runs every benchmark and prints its table: `python benchmarks/run.py [name ...]`.
 
 Names: eager_ops (W1), tape (W2), custom_loop (W3 on the engine), keras_fit (W3 with Keras,
-W4, W5), cnn (W6), lstm, data_pipeline (tf.data), function_overhead (W7), startup (W8). Benchmarks print medians and ratios; they are never part of the test suite.
+W4, W5), cnn (W6), lstm, data_pipeline (tf.data), function_overhead (W7), startup (W8).
+Benchmarks print medians and ratios; they are never part of the test suite.
 """
 
 from __future__ import annotations
