@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import warnings
 
+from rill._core.tensor_shape import TensorShape
+from rill.data import _composite as _C
 from rill.data import _structure as S
 from rill.function.function import Function
 from rill.function.signature import TensorSpec
+from rill.ops.ragged.ragged_tensor import RaggedTensorSpec
 
 
 def _name(fn) -> str:
@@ -59,7 +62,11 @@ class StructuredFunction:
         self._lazy_input = None  # for the eager fallback: a dataset giving a first element
         self.traced = False
         self.out_structure = None
-        if trace and all(isinstance(s, TensorSpec) for s in S.flatten(in_structure)):
+        # rows of 2-D ragged tensors are dense tensors: traced as such; other ragged and
+        # sparse elements run the function eagerly (composite values are not carried
+        # through traced dataset functions yet)
+        if trace and all(isinstance(s, TensorSpec) or _C.is_dense_like(s)
+                         for s in S.flatten(in_structure)):
             self._trace()
         if not self.traced:
             self.call = self._eager
@@ -70,7 +77,7 @@ class StructuredFunction:
         return self._converted(args)
 
     def _trace(self) -> None:
-        specs = S.flatten(self.in_structure)
+        specs = [TensorSpec(s.shape, s.dtype) for s in S.flatten(self.in_structure)]
         self._converted = _converted(self.fn)
         structure = self.in_structure
 
@@ -93,23 +100,28 @@ class StructuredFunction:
         if any(x is None for x in leaves):
             raise TypeError(f"{self.what}: {_name(self.fn)} returned None (in {out!r}); it "
                             f"must return tensors.\nhint: add a `return`.")
-        self.out_structure = S.map_structure(lambda t: TensorSpec(t.shape, t.dtype), out)
+        self.out_structure = S.map_structure(
+            lambda t: _unsized(_C.spec_of(t)) if isinstance(t, _C.COMPOSITE_VALUES)
+            else TensorSpec(t.shape, t.dtype), out)
         run, slots = cf._run, cf._out_slots
         if slots == list(range(len(slots))):
             self.call = run
         else:
             self.call = lambda *values: (lambda o: tuple(o[i] for i in slots))(run(*values))
+        if any(isinstance(t, _C.COMPOSITE_VALUES) for t in leaves):
+            self.call = _regrouping(self.call, leaves, S.flatten(self.out_structure))
         self.traced = True
         self._cf = cf
 
     def _eager(self, *values):
-        args = S.pack(self.in_structure, [S._wrap(v) if isinstance(s, TensorSpec) else v
+        args = S.pack(self.in_structure, [S._wrap(v) if isinstance(s, TensorSpec) or
+                                          _C.is_dense_like(s) else v
                                           for s, v in zip(S.flatten(self.in_structure),
                                                           values)])
         out = _listless(self.fn(*args) if self._unpack else self.fn(args))
         flat = tuple(S.to_value(x, self.what) for x in S.flatten(out))
         if self.out_structure is None:
-            self.out_structure = S.pack(out, [S.leaf_spec(v) for v in flat])
+            self.out_structure = S.pack(out, [_unsized(S.leaf_spec(v)) for v in flat])
         return flat
 
     def output_structure(self, input_dataset):
@@ -125,6 +137,33 @@ class StructuredFunction:
                                  f"function over an empty dataset.\nhint: make the function "
                                  f"traceable.")
         return self.out_structure
+
+
+def _regrouping(call, leaves, specs):
+    """`call` (flat component values) -> flat leaf values, ragged and sparse results made
+    from their components (a 1-D "ragged" result of ragged_rank 0 stays an array)."""
+    sizes = [len(t._rill_components()) if isinstance(t, _C.COMPOSITE_VALUES) else 0
+             for t in leaves]
+
+    def regrouped(*values):
+        flat, i, out = call(*values), 0, []
+        for t, n in zip(leaves, sizes):
+            if n:
+                out.append(t._rill_with_components([S._wrap(c) for c in flat[i:i + n]]))
+                i += n
+            else:
+                out.append(flat[i])
+                i += 1
+        return tuple(out)
+    return regrouped
+
+
+def _unsized(spec):
+    """A ragged result's spec without its row count (TensorFlow's traced shape)."""
+    if isinstance(spec, RaggedTensorSpec) and spec.shape.rank:
+        return RaggedTensorSpec(TensorShape([None]).concatenate(spec.shape[1:]), spec.dtype,
+                                spec.ragged_rank, spec.row_splits_dtype)
+    return spec
 
 
 def _first_context(ds):

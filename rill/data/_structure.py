@@ -6,9 +6,8 @@ is a flat tuple of NumPy values (arrays, or NumPy scalars for rank 0) in `tf.nes
 only the iterator packs it into the user's structure of EagerTensors. A leaf whose spec is a
 `DatasetSpec` holds a Dataset (the windows of `Dataset.window`).
 
-Sparse and ragged elements (issue 11) will be more leaf spec kinds: their values travel as
-one object per leaf, and `batch_leaves`/`leaf_spec` below are where they would batch and be
-described.
+Sparse and ragged elements are more leaf spec kinds (`tf.RaggedTensorSpec`,
+`tf.SparseTensorSpec`): their values travel as one object per leaf (see `_composite`).
 
 A failure inside the pipeline travels as an `Error` value in place of an element, so
 Python-generator stages survive it (TensorFlow's iterators go on after a failed element) and
@@ -26,6 +25,7 @@ from rill._core.convert import convert_to_tensor
 from rill._core.errors import InvalidArgumentError
 from rill._core.tensor import EagerTensor, Tensor
 from rill._core.tensor_shape import TensorShape
+from rill.data import _composite as _C
 from rill.function.signature import TensorSpec
 
 _new = object.__new__
@@ -122,6 +122,8 @@ def to_value(x, what: str):
     from rill.data.dataset import Dataset
     if isinstance(x, Dataset):
         return x
+    if isinstance(x, _C.COMPOSITE_VALUES):
+        return x
     if isinstance(x, Tensor) and not isinstance(x, EagerTensor):
         raise TypeError(
             f"{what}: got the symbolic tensor {x!r}; tf.data builds its datasets from values "
@@ -141,6 +143,8 @@ def leaf_spec(v):
     from rill.data.dataset import Dataset
     if isinstance(v, Dataset):
         return DatasetSpec(v.element_spec)
+    if isinstance(v, _C.COMPOSITE_VALUES):
+        return _C.spec_of(v)
     return spec_of_value(v)
 
 
@@ -152,6 +156,8 @@ def relax(a, b):
         return TensorSpec(a.shape.most_specific_compatible_shape(b.shape), a.dtype)
     if isinstance(a, DatasetSpec) and isinstance(b, DatasetSpec) and a == b:
         return a
+    if isinstance(a, _C.COMPOSITE_SPECS) or isinstance(b, _C.COMPOSITE_SPECS):
+        return _C.relax(a, b)
     if not is_structure(a) or not same_structure(a, b):
         return None
     fa, fb = flatten(a), flatten(b)
@@ -162,6 +168,8 @@ def relax(a, b):
 def batched(structure, size):
     """The spec structure of batches of `size` (None: unknown) elements."""
     def f(s):
+        if isinstance(s, _C.COMPOSITE_SPECS):
+            return _C.batched_spec(s, size)
         if not isinstance(s, TensorSpec):
             raise TypeError(f"batch: elements with a {type(s).__name__} component cannot be "
                             f"batched yet.\nhint: map the component to tensors first.")
@@ -171,6 +179,8 @@ def batched(structure, size):
 
 def unbatched(structure, what: str = "unbatch"):
     def f(s):
+        if isinstance(s, _C.COMPOSITE_SPECS) and s.shape.rank != 0:
+            return _C.sliced_spec(s)
         if not isinstance(s, TensorSpec) or s.shape.rank == 0:
             raise ValueError(f"{what}: cannot unbatch an input with scalar components "
                              f"({s!r}).\nhint: every component needs a batch dimension.")
@@ -233,6 +243,8 @@ def packer(structure, numpy: bool = False):
     specs = flatten(structure)
 
     def leaf_fn(s):
+        if _C.is_dense_like(s):
+            return _same if numpy else _wrap
         if not isinstance(s, TensorSpec):
             return _same
         if numpy:

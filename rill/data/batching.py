@@ -12,6 +12,7 @@ import numpy as np
 from rill._core import dtypes as _dtypes
 from rill._core.errors import InvalidArgumentError
 from rill._core.tensor_shape import TensorShape
+from rill.data import _composite as _C
 from rill.data import _plan
 from rill.data import _structure as S
 from rill.data._function import StructuredFunction
@@ -19,6 +20,8 @@ from rill.data.dataset import UNKNOWN, Dataset
 from rill.data.sources import _flatten_up_to
 from rill.data.transformations import _count, _LazySpec
 from rill.function.signature import TensorSpec
+from rill.ops.ragged.ragged_tensor import RaggedTensorSpec
+from rill.ops.sparse_ops import SparseTensorSpec
 
 
 def _batch_size(x) -> int:
@@ -35,10 +38,25 @@ def _batches(n: int, b: int, drop: bool) -> int:
     return n // b if drop else -(-n // b)
 
 
-def _stack(buf: list, specs: list, what: str = "batch"):
+def _stack_leaf(values: list, out_spec):
+    if isinstance(out_spec, RaggedTensorSpec):
+        return _C.ragged_stack(values, out_spec)
+    if isinstance(out_spec, SparseTensorSpec):
+        return _C.sparse_stack(values)
+    return np.stack(values)
+
+
+def _stack(buf: list, specs: list, what: str = "batch", out_specs=None):
     err = next((x for x in buf if type(x) is S.Error), None)
     if err is not None:
         return err
+    if out_specs is not None:
+        try:
+            return tuple([_stack_leaf(list(c), o) for c, o in zip(zip(*buf), out_specs)])
+        except InvalidArgumentError as exc:
+            return S.Error(exc, what)
+        except ValueError:
+            pass   # dense components of different shapes: reported below
     try:
         return tuple([np.stack(c) for c in zip(*buf)])
     except ValueError:
@@ -58,19 +76,24 @@ def _stack(buf: list, specs: list, what: str = "batch"):
 class BatchDataset(Dataset):
     """Consecutive elements stacked into batches (`Dataset.batch`)."""
 
-    def __init__(self, input_ds: Dataset, batch_size, drop_remainder):
+    def __init__(self, input_ds: Dataset, batch_size, drop_remainder, ragged=False):
         self._b = _batch_size(batch_size)
         self._drop = bool(drop_remainder)
-        super().__init__(S.batched(input_ds.element_spec, self._b if self._drop else None),
+        size = self._b if self._drop else None
+        spec = input_ds.element_spec
+        super().__init__(_ragged_batched(spec, size) if ragged else S.batched(spec, size),
                          [input_ds])
         self._cheap = input_ds._cheap
+        out = S.flatten(self.element_spec)
+        self._out_specs = out if any(isinstance(o, _C.COMPOSITE_SPECS) for o in out) \
+            else None
 
     def _cardinality(self) -> int:
         return _batches(self._inputs[0]._cardinality(), self._b, self._drop)
 
     def _iterate(self, ctx):
         plan = self._inputs[0]._plan()
-        if plan is not None:
+        if plan is not None and self._out_specs is None:
             gather = plan.gather
             return (gather(idx) for idx in _plan.regroup(plan.chunks(ctx), self._b,
                                                           self._drop))
@@ -82,10 +105,25 @@ class BatchDataset(Dataset):
         for x in self._inputs[0]._iterate(ctx):
             buf.append(x)
             if len(buf) == b:
-                yield _stack(buf, specs)
+                yield _stack(buf, specs, out_specs=self._out_specs)
                 buf = []
         if buf and not self._drop:
-            yield _stack(buf, specs)
+            yield _stack(buf, specs, out_specs=self._out_specs)
+
+
+def _ragged_batched(structure, size):
+    """`ragged_batch`'s spec: dense components whose shape is not fully known batch into
+    RaggedTensors (ragged up to their last unknown dimension), as TensorFlow's
+    `dense_to_ragged_batch` does; the rest batch as `batch` does."""
+    def f(s):
+        if isinstance(s, TensorSpec) and s.shape.rank is None:
+            raise ValueError("ragged_batch: elements of unknown rank cannot be batched.")
+        if isinstance(s, TensorSpec) and not s.shape.is_fully_defined():
+            last = max(i for i, d in enumerate(s.shape.as_list()) if d is None)
+            return RaggedTensorSpec(TensorShape([size]).concatenate(s.shape), s.dtype,
+                                    last + 1)
+        return S.batched(s, size)
+    return S.map_structure(f, structure)
 
 
 def _padding_value(v, spec: TensorSpec):
@@ -175,6 +213,8 @@ class UnbatchDataset(Dataset):
     def __init__(self, input_ds: Dataset):
         super().__init__(S.unbatched(input_ds.element_spec), [input_ds])
         self._cheap = input_ds._cheap
+        self._in_specs = S.flatten(input_ds.element_spec)
+        self._composite = any(isinstance(s, _C.COMPOSITE_SPECS) for s in self._in_specs)
 
     def _cardinality(self) -> int:
         n = self._inputs[0]._cardinality()
@@ -184,6 +224,16 @@ class UnbatchDataset(Dataset):
         for x in self._inputs[0]._iterate(ctx):
             if type(x) is S.Error:
                 yield x
+                continue
+            if self._composite:
+                rows = [_C.slice_leaf(v, s) if isinstance(s, _C.COMPOSITE_SPECS) else
+                        [v[i] for i in range(len(v))] for v, s in zip(x, self._in_specs)]
+                if len({len(r) for r in rows}) > 1:
+                    yield S.Error(InvalidArgumentError(
+                        None, "UnbatchDataset", "Input element must have the same batch size "
+                        "in each component."), "unbatch")
+                    continue
+                yield from zip(*rows)
                 continue
             n = len(x[0])
             if any(len(v) != n for v in x[1:]):

@@ -308,8 +308,9 @@ class Dataset:
 
     def ragged_batch(self, batch_size, drop_remainder=False, row_splits_dtype=None,
                      name=None) -> Dataset:
-        raise NotImplementedError("Dataset.ragged_batch needs tf.RaggedTensor, which rill "
-                                  "does not have yet.\nhint: use padded_batch.")
+        """Batches elements of different shapes into `tf.RaggedTensor`s (components whose
+        shape is fully known batch as `batch` does)."""
+        return _bt.BatchDataset(self, batch_size, drop_remainder, ragged=True)
 
     def unbatch(self, name=None) -> Dataset:
         """Splits each element into its slices along the first dimension."""

@@ -9,6 +9,7 @@ from rill._core import dtypes as _dtypes
 from rill._core.convert import constant
 from rill._core.errors import InvalidArgumentError
 from rill._core.tensor_shape import TensorShape
+from rill.data import _composite as _C
 from rill.data import _plan
 from rill.data import _structure as S
 from rill.data.dataset import INFINITE, UNKNOWN, Dataset
@@ -32,8 +33,9 @@ class TensorSliceDataset(Dataset):
     def __init__(self, tensors):
         structure, flat = S.normalize(tensors, "from_tensor_slices")
         specs = S.flatten(structure)
-        if any(not isinstance(s, TensorSpec) for s in specs):
+        if any(not isinstance(s, (TensorSpec,) + _C.COMPOSITE_SPECS) for s in specs):
             raise TypeError("from_tensor_slices: components must be tensors, got a dataset.")
+        self._composite = any(isinstance(s, _C.COMPOSITE_SPECS) for s in specs)
         n = None
         for v, s in zip(flat, specs):
             if s.shape.rank == 0:
@@ -47,18 +49,29 @@ class TensorSliceDataset(Dataset):
                                  f"from_tensor_slices: all components must have the same size "
                                  f"in their first dimension.\nhint: check the lengths of the "
                                  f"features and labels.")
-        super().__init__(S.map_structure(lambda s: TensorSpec(s.shape[1:], s.dtype),
-                                         structure))
-        self._arrays = [_frozen(v) for v in flat]
+        super().__init__(S.map_structure(
+            lambda s: _C.sliced_spec(s) if isinstance(s, _C.COMPOSITE_SPECS)
+            else TensorSpec(s.shape[1:], s.dtype), structure))
+        if self._composite:   # rows of ragged/sparse components, computed once
+            self._rows = list(zip(*[_C.slice_leaf(v, s) if isinstance(s, _C.COMPOSITE_SPECS)
+                                    else list(_frozen(v)) for v, s in zip(flat, specs)]))
+            if n is None:
+                n = len(self._rows)
+        else:
+            self._arrays = [_frozen(v) for v in flat]
         self._n = n
 
     def _cardinality(self) -> int:
         return self._n
 
     def _plan(self):
+        if self._composite:
+            return None
         return _plan.IndexPlan(self._arrays, _plan.arange_chunks(self._n))
 
     def _iterate(self, ctx):
+        if self._composite:
+            return iter(self._rows)
         return self._plan().rows(ctx)
 
 
@@ -70,7 +83,8 @@ class TensorDataset(Dataset):
     def __init__(self, tensors):
         structure, flat = S.normalize(tensors, "from_tensors")
         super().__init__(structure)
-        self._values = tuple(v if isinstance(v, Dataset) else _frozen(v) for v in flat)
+        self._values = tuple(v if isinstance(v, (Dataset,) + _C.COMPOSITE_VALUES)
+                             else _frozen(v) for v in flat)
 
     def _cardinality(self) -> int:
         return 1

@@ -4,11 +4,12 @@ feature configurations (`FixedLenFeature`, `FixedLenSequenceFeature`, `VarLenFea
 Parsing is an op (`ParseExampleV2`, `ParseSingleSequenceExample`) whose kernel decodes the
 protocol buffers, so it traces inside `Dataset.map` and runs there on each record.
 
-VarLenFeature: TensorFlow returns a `tf.SparseTensor`, which rill does not have yet
-(issue 11). Until it does, rill returns the dense equivalent of `tf.sparse.to_dense(...)`:
-the values for one example (shape [n]), and for a batch the values padded with 0 (b"" for
-strings) to the longest example (shape [batch, max n]). RaggedFeature needs
-tf.RaggedTensor and is refused with a clear error.
+In `parse_single_example`/`parse_example`, VarLenFeature gives a `tf.SparseTensor` (indices
+[n, 1] for one example, [n, 2] for a batch, whose dense shape is [batch, longest]) and
+RaggedFeature (without `partitions`) a dense 1-D tensor for one example and a
+`tf.RaggedTensor` for a batch, as TensorFlow does: the op returns their component tensors and
+they are assembled afterwards. In `parse_single_sequence_example`, VarLenFeature still gives
+the dense equivalent (`tf.sparse.to_dense` of TensorFlow's result, padded with 0 or b"").
 """
 
 from __future__ import annotations
@@ -45,18 +46,27 @@ class FixedLenSequenceFeature(namedtuple("FixedLenSequenceFeature",
 
 
 class VarLenFeature(namedtuple("VarLenFeature", ["dtype"])):
-    """A feature with any number of values (dense stand-in for SparseTensor, see module)."""
+    """A feature with any number of values, parsed to a `tf.SparseTensor`."""
 
     __slots__ = ()
 
 
-class RaggedFeature:
-    """`tf.io.RaggedFeature` needs tf.RaggedTensor, which rill does not have yet."""
+class RaggedFeature(namedtuple("RaggedFeature", ["dtype", "value_key", "partitions",
+                                               "row_splits_dtype", "validate"])):
+    """A feature with any number of values, parsed to a `tf.RaggedTensor` (for a batch;
+    one example gives a 1-D tensor). `partitions` are not supported."""
 
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError("tf.io.RaggedFeature needs tf.RaggedTensor, which rill does "
-                                  "not have yet.\nhint: use VarLenFeature (dense values) or "
-                                  "FixedLenSequenceFeature.")
+    __slots__ = ()
+
+    def __new__(cls, dtype, value_key=None, partitions=(), row_splits_dtype=_dtypes.int32,
+                validate=False):
+        if partitions:
+            raise NotImplementedError("tf.io.RaggedFeature: `partitions` are not supported "
+                                      "in rill.\nhint: parse the values and row lengths as "
+                                      "separate features and build the RaggedTensor with "
+                                      "tf.RaggedTensor.from_row_lengths.")
+        return super().__new__(cls, dtype, value_key, tuple(partitions),
+                               _dtypes.as_dtype(row_splits_dtype), validate)
 
 
 _KINDS = {"int64": "int64_list", "float32": "float_list", "string": "bytes_list"}
@@ -65,12 +75,14 @@ _KIND_NAMES = {"int64_list": "int64", "float_list": "float", "bytes_list": "stri
 
 def _config(key, cfg) -> tuple:
     """(kind, dtype, shape tuple or None, default array or None, allow_missing)."""
-    if isinstance(cfg, RaggedFeature):
-        raise NotImplementedError("RaggedFeature is not supported yet.")
     dtype = _dtypes.as_dtype(cfg.dtype)
     if dtype.name not in _KINDS:
         raise ValueError(f"Invalid dtype {dtype.name} for feature {key!r}: features are "
                          f"int64, float32 or string.")
+    if isinstance(cfg, RaggedFeature):
+        # shape slot: (key of the values, row-splits dtype name)
+        return ("ragged", dtype, (cfg.value_key or key, cfg.row_splits_dtype.name), None,
+                True)
     if isinstance(cfg, VarLenFeature):
         return ("var", dtype, None, None, True)
     shape = tuple(TensorShape(cfg.shape).as_list())
@@ -119,6 +131,8 @@ def _empty(dtype, shape):
 
 def _one(features, key: str, cfg: tuple, where: str):
     kind, dtype, shape, default, allow_missing = cfg
+    if kind == "ragged":
+        kind, key, shape = "var", shape[0], None
     if key not in features:
         if kind == "var" or (kind == "seq" and allow_missing):
             return _empty(dtype, [0] + list(shape or ()))
@@ -179,13 +193,32 @@ def _as_bytes(x):
 def _example_kernel(serialized, *, keys, configs, batched):
     if not batched:
         feats = _parse(_as_bytes(np.asarray(serialized).item()), True)
-        return tuple(_one(feats, k, c, "") for k, c in zip(keys, configs))
+        out = []
+        for k, c in zip(keys, configs):
+            v = _one(feats, k, c, "")
+            if c[0] == "var":   # SparseTensor components
+                out.extend([np.arange(len(v), dtype=np.int64)[:, None], v,
+                            np.array([len(v)], np.int64)])
+            else:
+                out.append(v)
+        return tuple(out)
     records = np.asarray(serialized, dtype=object).reshape(-1)
     parsed = [_parse(_as_bytes(r), True) for r in records]
     out = []
     for k, c in zip(keys, configs):
         rows = [_one(f, k, c, f" (example {i})") for i, f in enumerate(parsed)]
-        if c[0] == "fixed":
+        if c[0] in ("var", "ragged"):
+            lens = np.array([len(r) for r in rows], np.int64)
+            values = np.concatenate(rows) if rows else _empty(c[1], [0])
+            if c[0] == "ragged":   # RaggedTensor components
+                out.extend([values, np.concatenate([[0], np.cumsum(lens)]).astype(c[2][1])])
+            else:                  # SparseTensor components
+                idx = np.stack([np.repeat(np.arange(len(rows), dtype=np.int64), lens),
+                                np.concatenate([np.arange(n, dtype=np.int64) for n in lens])
+                                if rows else np.zeros(0, np.int64)], axis=1)
+                out.extend([idx, values, np.array([len(rows), lens.max(initial=0)],
+                                                  np.int64)])
+        elif c[0] == "fixed":
             out.append(np.stack(rows) if rows else _empty(c[1], [0, *c[2]]))
         else:
             out.append(_padded(rows, c[1], c[3] if c[0] == "seq" else None)
@@ -203,7 +236,37 @@ def _example_rule(serialized, *, keys, configs, batched):
     batch = False
     if batched:
         batch = serialized.shape[0] if serialized.shape.rank else None
-    return [(_out_shape(c, batch), c[1]) for c in configs]
+    out = []
+    for c in configs:
+        if c[0] == "var":
+            r = 2 if batched else 1
+            out.extend([(TensorShape([None, r]), _dtypes.int64), (TensorShape([None]), c[1]),
+                        (TensorShape([r]), _dtypes.int64)])
+        elif c[0] == "ragged":
+            out.append((TensorShape([None]), c[1]))
+            if batched:
+                out.append((TensorShape([None if batch is None else batch + 1]),
+                            _dtypes.as_dtype(c[2][1])))
+        else:
+            out.append((_out_shape(c, batch), c[1]))
+    return out
+
+
+def _assemble(keys, configs, out, batched) -> dict:
+    """The op's flat outputs -> {key: tensor, SparseTensor or RaggedTensor}."""
+    from rill.ops.ragged.ragged_tensor import RaggedTensor
+    from rill.ops.sparse_ops import SparseTensor
+    it = iter(out)
+    result = {}
+    for k, c in zip(keys, configs):
+        if c[0] == "var":
+            result[k] = SparseTensor._from_parts(next(it), next(it), next(it))
+        elif c[0] == "ragged" and batched:
+            values = next(it)
+            result[k] = RaggedTensor(values, next(it), internal=True)
+        else:
+            result[k] = next(it)
+    return result
 
 
 PARSE_EXAMPLE = defop("ParseExampleV2", _example_kernel, _example_rule, grad=None,
@@ -234,7 +297,7 @@ def parse_single_example(serialized, features, name=None, example_names=None) ->
         raise ValueError(f"parse_single_example: `serialized` must be a scalar, got shape "
                          f"{s.shape}.\nhint: use tf.io.parse_example for a batch.")
     out = execute(PARSE_EXAMPLE, (s,), {"keys": keys, "configs": configs, "batched": False})
-    return dict(zip(keys, out))
+    return _assemble(keys, configs, out, False)
 
 
 def parse_example(serialized, features, name=None, example_names=None) -> dict:
@@ -245,7 +308,7 @@ def parse_example(serialized, features, name=None, example_names=None) -> dict:
         raise ValueError(f"parse_example: `serialized` must be a vector, got shape {s.shape}."
                          f"\nhint: use tf.io.parse_single_example for one record.")
     out = execute(PARSE_EXAMPLE, (s,), {"keys": keys, "configs": configs, "batched": True})
-    return dict(zip(keys, out))
+    return _assemble(keys, configs, out, True)
 
 
 def _sequence_kernel(serialized, *, ckeys, cconfigs, skeys, sconfigs):
@@ -305,6 +368,10 @@ def parse_single_sequence_example(serialized, context_features=None, sequence_fe
     ck, cc = _prepare(context_features, "context_features") if context_features else ((), ())
     sk, sc = _prepare(sequence_features, "sequence_features") if sequence_features \
         else ((), ())
+    for c in sc + cc:
+        if c[0] == "ragged":
+            raise NotImplementedError("parse_single_sequence_example: RaggedFeature is not "
+                                      "supported.\nhint: use VarLenFeature.")
     for k, c in zip(sk, sc):
         if c[0] == "fixed":
             raise ValueError(f"sequence feature {k!r}: use FixedLenSequenceFeature or "

@@ -24,7 +24,9 @@ def _check_row(got, row):
     assert int(got["id"]) == row["id"]
     np.testing.assert_array_equal(got["x"].numpy(), np.float32(row["x"]))
     assert got["name"].numpy() == row["name"].encode()
-    assert py(got["tags"]) == row["tags"]
+    assert isinstance(got["tags"], tf.SparseTensor)   # VarLenFeature, as in TensorFlow
+    assert py(got["tags"].values) == row["tags"]
+    assert py(got["tags"].indices) == [[i] for i in range(len(row["tags"]))]
     assert py(got["missing"]) == [0.5, -1.0]
 
 
@@ -44,7 +46,9 @@ def test_parse_example_batched():
     assert batch["x"].shape.as_list() == [5, 3]
     longest = max(len(r["tags"]) for r in rows)
     dense = [r["tags"] + [0] * (longest - len(r["tags"])) for r in rows]
-    assert py(batch["tags"]) == dense  # VarLenFeature: tf.sparse.to_dense of TF's result
+    assert isinstance(batch["tags"], tf.SparseTensor)
+    assert py(tf.sparse.to_dense(batch["tags"])) == dense
+    assert py(batch["tags"].dense_shape) == [5, longest]
 
 
 def test_sequence_example():
@@ -89,8 +93,8 @@ def test_parse_errors_name_the_feature():
         tf.io.parse_single_example(rec, {"id": tf.io.FixedLenFeature([], tf.float32)})
     with pytest.raises(tf.errors.InvalidArgumentError, match="Key: x.  Can't parse"):
         tf.io.parse_single_example(rec, {"x": tf.io.FixedLenFeature([2], tf.float32)})
-    with pytest.raises(NotImplementedError, match="RaggedTensor"):
-        tf.io.RaggedFeature(tf.int64)
+    with pytest.raises(NotImplementedError, match="partitions"):
+        tf.io.RaggedFeature(tf.int64, partitions=["n"])
 
 
 def test_serialize_tensor_matches_tensorflow():
@@ -106,3 +110,53 @@ def test_serialize_tensor_matches_tensorflow():
     assert tf.io.serialize_tensor(tf.constant(want["s"])).numpy() == recs[2]
     with pytest.raises(tf.errors.InvalidArgumentError, match="Type mismatch"):
         tf.io.parse_tensor(recs[0], tf.int32)
+
+
+def _example(**features):
+    f = {}
+    for k, v in features.items():
+        if isinstance(v[0], int):
+            f[k] = tf.train.Feature(int64_list=tf.train.Int64List(value=v))
+        else:
+            f[k] = tf.train.Feature(bytes_list=tf.train.BytesList(value=v))
+    return tf.train.Example(features=tf.train.Features(feature=f)).SerializeToString()
+
+
+def test_varlen_sparse_and_ragged_features_as_tensorflow():
+    # expected values: TensorFlow 2.21's parse_single_example/parse_example of these records
+    a = _example(v=[3, 1, 4], s=[b"a", b"b"], w2=[7, 8], s2=[b"x"])
+    b = _example(s=[b"c"])
+    c = _example(v=[5], w2=[9])
+    feats = {"v": tf.io.VarLenFeature(tf.int64), "s": tf.io.VarLenFeature(tf.string),
+             "r": tf.io.RaggedFeature(tf.int64, value_key="w2"),
+             "q": tf.io.RaggedFeature(tf.string, value_key="s2", row_splits_dtype=tf.int64)}
+    one = tf.io.parse_single_example(a, feats)
+    assert py(one["v"].indices) == [[0], [1], [2]] and py(one["v"].values) == [3, 1, 4]
+    assert py(one["v"].dense_shape) == [3]
+    assert py(one["s"].values) == [b"a", b"b"]
+    assert not isinstance(one["r"], tf.RaggedTensor) and py(one["r"]) == [7, 8]
+    empty = tf.io.parse_single_example(b, feats)
+    assert empty["v"].indices.shape.as_list() == [0, 1] and py(empty["v"].dense_shape) == [0]
+    assert py(empty["r"]) == []
+    batch = tf.io.parse_example([a, b, c], feats)
+    assert py(batch["v"].indices) == [[0, 0], [0, 1], [0, 2], [2, 0]]
+    assert py(batch["v"].values) == [3, 1, 4, 5] and py(batch["v"].dense_shape) == [3, 3]
+    assert py(batch["s"].indices) == [[0, 0], [0, 1], [1, 0]]
+    assert py(batch["s"].dense_shape) == [3, 2]
+    assert isinstance(batch["r"], tf.RaggedTensor)
+    assert batch["r"].to_list() == [[7, 8], [], [9]]
+    assert batch["r"].row_splits.dtype == tf.int32   # RaggedFeature's default
+    assert batch["q"].to_list() == [[b"x"], [], []] and batch["q"].row_splits.dtype == tf.int64
+    # inside Dataset.map (traced): sparse and ragged results come out as such
+    ds = tf.data.Dataset.from_tensor_slices([a, b, c]).batch(3).map(
+        lambda x: tf.io.parse_example(x, feats))
+    assert isinstance(ds.element_spec["v"], tf.SparseTensorSpec)
+    assert isinstance(ds.element_spec["r"], tf.RaggedTensorSpec)
+    got = next(iter(ds))
+    assert py(got["v"].values) == [3, 1, 4, 5] and got["r"].to_list() == [[7, 8], [], [9]]
+    single = tf.data.Dataset.from_tensor_slices([a, b, c]).map(
+        lambda x: tf.io.parse_single_example(x, feats))
+    assert [py(e["v"].values) for e in single] == [[3, 1, 4], [], [5]]
+    rb = next(iter(single.ragged_batch(3)))   # dense [None] rows: ragged_batch, not batch
+    assert rb["r"].to_list() == [[7, 8], [], [9]]
+    assert py(tf.sparse.to_dense(rb["v"])) == [[3, 1, 4], [0, 0, 0], [5, 0, 0]]
