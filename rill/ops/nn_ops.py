@@ -13,6 +13,7 @@ import math as _pymath
 
 import numpy as np
 
+from rill._core import blas as _blas
 from rill._core import dtypes as _dtypes
 from rill._core.errors import InvalidArgumentError
 from rill._core.op import defop, execute, quiet
@@ -66,11 +67,18 @@ def _masked_grad(name: str, kernel, public: str):
 
 
 # -- rectifiers ---------------------------------------------------------------------------
-RELU_GRAD = _masked_grad("ReluGrad", lambda dy, y: masked(y > 0, dy),
-                         "tf.nn.relu (gradient)")
+def _relu_grad_kernel(dy, y):
+    # dy * (y > 0) as TensorFlow computes it: a nan or inf dy where y <= 0 gives nan (0 * inf),
+    # a nan y gives 0. One pass with the mask cast in the loop: some 25% faster than `masked`.
+    return np.multiply(dy, y > 0, dtype=dy.dtype)
+
+
+RELU_GRAD = _masked_grad("ReluGrad", _relu_grad_kernel, "tf.nn.relu (gradient)")
 relu = unary_op("Relu", lambda x: np.maximum(x, 0),
                 lambda op, dy: (execute(RELU_GRAD, (dy, op.outputs[0])),), "tf.nn.relu",
                 kinds="fViu", doc="max(x, 0) elementwise (`tf.nn.relu`).")
+# these kernels return arrays nobody else holds: compiled code may overwrite them in place
+relu.opdef.fresh_output = RELU_GRAD.fresh_output = True
 
 RELU6_GRAD = _masked_grad("Relu6Grad", lambda dy, x: masked((x > 0) & (x < 6), dy),
                           "tf.nn.relu6 (gradient)")
@@ -487,6 +495,12 @@ def _bias_add_grad(op, dy):
 
 def _bias_grad_kernel(dy, *, data_format):
     c = _channel_axis(dy.ndim, data_format) % dy.ndim
+    if c == dy.ndim - 1 and dy.dtype in (np.float32, np.float64) and dy.ndim > 1:
+        # channels last: a product with ones runs in BLAS, some 3-4x faster than np.sum over
+        # the leading axes on the W6 shapes (np.sum reduces a (N, C) view column by column)
+        rows = dy.reshape(-1, dy.shape[-1])
+        _blas.for_flops(rows.size)
+        return np.ones(rows.shape[0], dy.dtype) @ rows
     return np.sum(dy, axis=tuple(i for i in range(dy.ndim) if i != c), dtype=dy.dtype)
 
 
@@ -502,6 +516,7 @@ BIAS_ADD_GRAD = defop(
     "BiasAddGrad", _bias_grad_kernel, _bias_grad_rule,
     lambda op, ddb: (execute(BIAS_ADD, (_m.zeros_like(op.inputs[0]), ddb), op.attrs),),
     public_name="tf.nn.bias_add (gradient)")
+BIAS_ADD.fresh_output = BIAS_ADD_GRAD.fresh_output = True  # see relu's
 
 
 def bias_add(value, bias, data_format=None, name=None):
