@@ -176,6 +176,19 @@ def _fit_size(x, s):
     return _m.cast(_m.round(factor * hw), _dtypes.int32)
 
 
+def _image_and_target(image, target_height, target_width, fn: str):
+    """(image, its height and width, the target height and width), all known statically."""
+    x = _image(image, fn)
+    th = _static_int(target_height, fn, "target_height")
+    tw = _static_int(target_width, fn, "target_width")
+    h, w = _hw(x)
+    if not _known(h, w, th, tw):
+        raise ValueError(f"{fn}: the image size and the target size must be known while "
+                         f"tracing, got image shape {x.shape}.\nhint: tf.ensure_shape the "
+                         f"image first.")
+    return x, h, w, th, tw
+
+
 def resize_with_pad(image, target_height, target_width, method=ResizeMethod.BILINEAR,
                     antialias=False):
     """Resizes to fit inside (target_height, target_width) keeping the aspect ratio, then pads
@@ -188,14 +201,7 @@ def resize_with_pad(image, target_height, target_width, method=ResizeMethod.BILI
            [0., 0., 0., 0.]], dtype=float32)
     """
     fn = "tf.image.resize_with_pad"
-    x = _image(image, fn)
-    th = _static_int(target_height, fn, "target_height")
-    tw = _static_int(target_width, fn, "target_width")
-    h, w = _hw(x)
-    if not _known(h, w, th, tw):
-        raise ValueError(f"{fn}: the image size and the target size must be known while "
-                         f"tracing, got image shape {x.shape}.\nhint: tf.ensure_shape the "
-                         f"image first.")
+    x, h, w, th, tw = _image_and_target(image, target_height, target_width, fn)
     _check(th > 0 and tw > 0, fn, f"target size must be positive, got ({th}, {tw}).",
            "pass target_height and target_width above 0.")
     f32 = np.float32
@@ -286,14 +292,7 @@ def resize_with_crop_or_pad(image, target_height, target_width):
            [0., 1., 1., 0.]], dtype=float32)
     """
     fn = "tf.image.resize_with_crop_or_pad"
-    x = _image(image, fn)
-    th = _static_int(target_height, fn, "target_height")
-    tw = _static_int(target_width, fn, "target_width")
-    h, w = _hw(x)
-    if not _known(h, w, th, tw):
-        raise ValueError(f"{fn}: the image size and the target size must be known while "
-                         f"tracing, got image shape {x.shape}.\nhint: tf.ensure_shape the "
-                         f"image first.")
+    x, h, w, th, tw = _image_and_target(image, target_height, target_width, fn)
     dh, dw = th - h, tw - w
     cropped = crop_to_bounding_box(x, max(-dh // 2, 0), max(-dw // 2, 0), min(th, h),
                                    min(tw, w))
