@@ -34,6 +34,28 @@ def per_call_us(fn, blocks: int = 15, target_s: float = 0.01, warmup: int = 20) 
     return statistics.median(samples)
 
 
+def alternating(fns: list, rounds: int = 21, target_s: float = 0.005) -> list:
+    """Microseconds per call of each function in each round, measured in alternating blocks
+    so that changes in a shared machine's load reach every function alike."""
+    counts = [max(1, int(target_s / (per_call_us(f, blocks=3) * 1e-6))) for f in fns]
+    samples: list = [[] for _ in fns]
+    for _ in range(rounds):
+        for f, n, out in zip(fns, counts, samples):
+            t0 = time.perf_counter()
+            for _ in range(n):
+                f()
+            out.append((time.perf_counter() - t0) / n * 1e6)
+    return samples
+
+
+def interleaved_ratio(fn, floor, rounds: int = 41, target_s: float = 0.002) -> tuple:
+    """Median microseconds per call of `fn` and `floor` (alternating blocks), and the median
+    of the rounds' ratios (each round times both back to back)."""
+    a, b = alternating([fn, floor], rounds, target_s)
+    return (statistics.median(a), statistics.median(b),
+            statistics.median(x / y for x, y in zip(a, b)))
+
+
 def anchor(workload: str, case: str, impl: str, mode: str | None = None):
     """The median of a competing system from ../shared/bench (None when unavailable)."""
     try:

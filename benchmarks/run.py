@@ -1,7 +1,10 @@
 """Runs every benchmark and prints its table: `python benchmarks/run.py [name ...]`.
 
 Names: eager_ops (W1), tape (W2), custom_loop (W3 on the engine), keras_fit (W3 with Keras,
-W4, W5), cnn (W6), lstm, data_pipeline (tf.data), function_overhead (W7), startup (W8).
+W4, W5), cnn (W6), lstm, data_pipeline (tf.data), function_overhead (W7), function_gradient
+(a tape outside a tf.function), vectorize (jacobians and tf.vectorized_map against their
+loops), tensor_array (TensorArray writes in a traced loop), startup (W8).
+`size` (lines of Python in the engine) comes first.
 Benchmarks print medians and ratios; they are never part of the test suite.
 """
 
@@ -13,8 +16,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-ALL = ["eager_ops", "tape", "function_overhead", "custom_loop", "keras_fit", "cnn", "lstm",
-       "data_pipeline", "startup"]
+ALL = ["size", "eager_ops", "tape", "function_overhead", "function_gradient", "custom_loop",
+       "keras_fit", "cnn", "lstm", "data_pipeline", "vectorize", "tensor_array", "startup"]
 
 
 def main(argv: list[str]) -> None:

@@ -1,6 +1,9 @@
-"""`tf.autodiff`: the public namespace (explicit re-exports)."""
+"""`tf.autodiff`: GradientTape and ForwardAccumulator.
 
-from rill._core.forward import ForwardAccumulator
-from rill._core.tape import GradientTape
+Filled with the names that their modules' `__tf_names__` tables declare in "autodiff"
+(rill/_api.py).
+"""
 
-__all__ = ["ForwardAccumulator", "GradientTape"]
+from rill import _api
+
+__all__ = _api.fill("autodiff", globals())

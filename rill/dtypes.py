@@ -1,33 +1,9 @@
-"""`tf.dtypes`: the dtype objects and the casts between them (explicit re-exports of
-`rill._core.dtypes`, which cannot import ops, and of the cast ops)."""
+"""`tf.dtypes`: the dtype objects and the casts between them.
 
-from rill._core.dtypes import (
-    DType,
-    as_dtype,
-    bfloat16,
-    bool,
-    complex64,
-    complex128,
-    double,
-    float16,
-    float32,
-    float64,
-    half,
-    int8,
-    int16,
-    int32,
-    int64,
-    string,
-    uint8,
-    uint16,
-    uint32,
-    uint64,
-)
-from rill.ops.math_ops import cast, complex
-from rill.ops.misc_ops import saturate_cast
+Filled with the names that their modules' `__tf_names__` tables declare in "dtypes"
+(rill/_api.py).
+"""
 
-__all__ = [
-    "DType", "as_dtype", "bfloat16", "bool", "cast", "complex", "complex64", "complex128",
-    "double", "float16", "float32", "float64", "half", "int8", "int16", "int32", "int64",
-    "saturate_cast", "string", "uint8", "uint16", "uint32", "uint64",
-]
+from rill import _api
+
+__all__ = _api.fill("dtypes", globals())

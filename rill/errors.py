@@ -1,39 +1,9 @@
-"""`tf.errors`: the exception types raised by ops."""
+"""`tf.errors`: the exception types raised by ops.
 
-from rill._core.errors import (
-    ABORTED,
-    ALREADY_EXISTS,
-    CANCELLED,
-    DATA_LOSS,
-    DEADLINE_EXCEEDED,
-    FAILED_PRECONDITION,
-    INTERNAL,
-    INVALID_ARGUMENT,
-    NOT_FOUND,
-    OK,
-    OUT_OF_RANGE,
-    PERMISSION_DENIED,
-    RESOURCE_EXHAUSTED,
-    UNAUTHENTICATED,
-    UNAVAILABLE,
-    UNIMPLEMENTED,
-    UNKNOWN,
-    AbortedError,
-    AlreadyExistsError,
-    CancelledError,
-    DataLossError,
-    DeadlineExceededError,
-    FailedPreconditionError,
-    InternalError,
-    InvalidArgumentError,
-    NotFoundError,
-    OperatorNotAllowedInGraphError,
-    OpError,
-    OutOfRangeError,
-    PermissionDeniedError,
-    ResourceExhaustedError,
-    UnauthenticatedError,
-    UnavailableError,
-    UnimplementedError,
-    UnknownError,
-)
+Filled with the names that their modules' `__tf_names__` tables declare in "errors"
+(rill/_api.py).
+"""
+
+from rill import _api
+
+__all__ = _api.fill("errors", globals())

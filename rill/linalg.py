@@ -1,41 +1,9 @@
-"""`tf.linalg`: the public linear-algebra namespace (explicit re-exports of
-`rill.ops.linalg_ops`; matmul is `tf.matmul`, l2_normalize is `tf.nn.l2_normalize`)."""
+"""`tf.linalg`: linear algebra.
 
-from rill.ops.linalg_ops import (
-    adjoint,
-    band_part,
-    cholesky,
-    cholesky_solve,
-    det,
-    diag,
-    diag_part,
-    eigh,
-    eigvalsh,
-    einsum,
-    eye,
-    global_norm,
-    inv,
-    logdet,
-    matrix_transpose,
-    matvec,
-    norm,
-    normalize,
-    pinv,
-    qr,
-    set_diag,
-    slogdet,
-    solve,
-    svd,
-    tensordot,
-    trace,
-    triangular_solve,
-)
-from rill.ops.math_ops import matmul
-from rill.ops.nn_ops import l2_normalize
+Filled with the names that their modules' `__tf_names__` tables declare in "linalg"
+(rill/_api.py).
+"""
 
-__all__ = [
-    "adjoint", "band_part", "cholesky", "cholesky_solve", "det", "diag", "diag_part", "eigh",
-    "eigvalsh", "einsum", "eye", "global_norm", "inv", "l2_normalize", "logdet", "matmul",
-    "matrix_transpose", "matvec", "norm", "normalize", "pinv", "qr", "set_diag", "slogdet",
-    "solve", "svd", "tensordot", "trace", "triangular_solve",
-]
+from rill import _api
+
+__all__ = _api.fill("linalg", globals())

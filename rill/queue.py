@@ -1,13 +1,9 @@
-"""`tf.queue`: queues that block across threads (explicit re-exports of
-`rill.ops.queue_ops`)."""
+"""`tf.queue`: queues that block across threads.
 
-from rill.ops.queue_ops import (
-    FIFOQueue,
-    PaddingFIFOQueue,
-    PriorityQueue,
-    QueueBase,
-    RandomShuffleQueue,
-)
+Filled with the names that their modules' `__tf_names__` tables declare in "queue"
+(rill/_api.py).
+"""
 
-__all__ = ["FIFOQueue", "PaddingFIFOQueue", "PriorityQueue", "QueueBase",
-           "RandomShuffleQueue"]
+from rill import _api
+
+__all__ = _api.fill("queue", globals())

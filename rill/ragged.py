@@ -1,18 +1,9 @@
-"""`tf.ragged`: RaggedTensor constructors and ops (explicit re-exports of
-`rill.ops.ragged`)."""
+"""`tf.ragged`: RaggedTensor constructors and ops.
 
-from rill.ops.ragged.ragged_ops import (
-    boolean_mask,
-    constant,
-    constant_value,
-    map_flat_values,
-    range,
-    row_splits_to_segment_ids,
-    segment_ids_to_row_splits,
-    stack,
-)
-from rill.ops.ragged.ragged_tensor import RaggedTensor, RaggedTensorSpec
+Filled with the names that their modules' `__tf_names__` tables declare in "ragged"
+(rill/_api.py).
+"""
 
-__all__ = ["RaggedTensor", "RaggedTensorSpec", "boolean_mask", "constant", "constant_value",
-           "map_flat_values", "range", "row_splits_to_segment_ids",
-           "segment_ids_to_row_splits", "stack"]
+from rill import _api
+
+__all__ = _api.fill("ragged", globals())

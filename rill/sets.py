@@ -1,16 +1,9 @@
-"""`tf.sets`: set operations on dense tensors and SparseTensors (explicit re-exports of
-`rill.ops.sets_ops`)."""
+"""`tf.sets`: set operations on dense tensors and SparseTensors.
 
-from rill.ops.sets_ops import (
-    difference,
-    intersection,
-    set_difference,
-    set_intersection,
-    set_size,
-    set_union,
-    size,
-    union,
-)
+Filled with the names that their modules' `__tf_names__` tables declare in "sets"
+(rill/_api.py).
+"""
 
-__all__ = ["difference", "intersection", "set_difference", "set_intersection", "set_size",
-           "set_union", "size", "union"]
+from rill import _api
+
+__all__ = _api.fill("sets", globals())

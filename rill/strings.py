@@ -1,36 +1,9 @@
-"""`tf.strings`: string tensors and Unicode text (explicit re-exports of
-`rill.ops.string_ops`)."""
+"""`tf.strings`: string tensors and Unicode text.
 
-from rill.ops.string_ops import (
-    as_string,
-    bytes_split,
-    format,
-    join,
-    length,
-    lower,
-    ngrams,
-    reduce_join,
-    regex_full_match,
-    regex_replace,
-    split,
-    strip,
-    substr,
-    to_hash_bucket,
-    to_hash_bucket_fast,
-    to_hash_bucket_strong,
-    to_number,
-    unicode_decode,
-    unicode_decode_with_offsets,
-    unicode_encode,
-    unicode_script,
-    unicode_split,
-    unicode_split_with_offsets,
-    unicode_transcode,
-    upper,
-)
+Filled with the names that their modules' `__tf_names__` tables declare in "strings"
+(rill/_api.py).
+"""
 
-__all__ = ["as_string", "bytes_split", "format", "join", "length", "lower", "ngrams",
-           "reduce_join", "regex_full_match", "regex_replace", "split", "strip", "substr",
-           "to_hash_bucket", "to_hash_bucket_fast", "to_hash_bucket_strong", "to_number",
-           "unicode_decode", "unicode_decode_with_offsets", "unicode_encode", "unicode_script",
-           "unicode_split", "unicode_split_with_offsets", "unicode_transcode", "upper"]
+from rill import _api
+
+__all__ = _api.fill("strings", globals())

@@ -132,9 +132,19 @@ KERAS_DIALECTS = [
     "3 passes (n,) labels through).",
     "Predictions outside [0, 1] given to Precision, Recall, AUC and the confusion counts raise "
     "(tf.keras 2); Keras 3 clips them silently.",
+    "`keras.optimizers.legacy.Optimizer` is tf.keras 2's `OptimizerV2` base for custom "
+    "optimizers: `super().__init__(name, **kwargs)`, `_set_hyper`/`_get_hyper`/"
+    "`_serialize_hyperparameter`, `_create_slots` with `add_slot`/`get_slot`, "
+    "`_resource_apply_dense` (with or without `apply_state`, `_prepare_local`), "
+    "`_decayed_lr`, `get_gradients` (inside a `tf.function`), `variables()` as a method. The "
+    "built-in `keras.optimizers.legacy` optimizers are Keras 3's classes.",
 ]
 
 DIFFERENCES = [
+    "`compile(steps_per_execution=N)` runs N batches per compiled call (one `tf.while_loop`); "
+    "the batch callbacks see one batch per call, numbered by the last step that ran (Keras 3 "
+    "numbers a shorter last group as if it were full). `jit_compile` is accepted and ignored: "
+    "there is no XLA.",
     "Execution state (tapes, graphs being traced, scopes) is per thread, as in TensorFlow; "
     "`tf.config.run_functions_eagerly` is process-wide, as in TensorFlow.",
     "Out-of-range integer constants (`tf.constant(300, tf.int8)`) raise TypeError; "

@@ -106,6 +106,4 @@ def executing_eagerly() -> bool:
     return not (active and state.graphs)
 
 
-def current_graph():
-    graphs = state.graphs
-    return graphs[-1] if graphs else None
+__tf_names__ = {"tf": "executing_eagerly"}

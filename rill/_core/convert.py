@@ -280,7 +280,10 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, preferred_d
                              f" for variable with dtype {t.dtype.name}.\nhint: use tf.cast.")
         return t
     if hasattr(value, "_as_tensor"):  # IndexedSlices and other tensor-likes
-        return convert_to_tensor(value._as_tensor(), dtype=dtype)
+        # IndexedSlices checks the dtype itself, to say what TensorFlow says
+        t = value._to_dense(dtype) if dtype is not None and hasattr(value, "_to_dense") \
+            else value._as_tensor()
+        return convert_to_tensor(t, dtype=dtype)
     if isinstance(value, CompositeTensor):  # RaggedTensor, SparseTensor: ops dispatch on it
         raise CompositeTensorError(value)
     hint = dtype_hint or preferred_dtype
@@ -321,3 +324,6 @@ def scalar_like(value, like: np.ndarray, op_name: str, arg: str):
     elif kind == "O":
         return np.array(_to_bytes(value), dtype=object)
     return npd.type(value)
+
+
+__tf_names__ = {"tf": "constant convert_to_tensor"}

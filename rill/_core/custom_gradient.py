@@ -18,7 +18,7 @@ import functools
 from rill._core import context as _context
 from rill._core import nest
 from rill._core.convert import convert_to_tensor
-from rill._core.op import REGISTRY, OpDef, execute, record
+from rill._core.op import OpDef, core_ops, execute, record
 from rill._core.tape import GradientTape, VariableWatcher, differentiable, zeros_like
 from rill._core.tensor import EagerTensor, Tensor
 
@@ -67,7 +67,7 @@ def _fresh(t):
     saved = _state.tapes[:]
     _state.tapes.clear()
     try:
-        return execute(REGISTRY["Identity"], (t,))
+        return execute(core_ops.Identity, (t,))
     finally:
         _state.tapes[:] = saved
 
@@ -233,7 +233,7 @@ def recompute_grad(f):
             def grad_fn(*dys, variables=None):
                 # fresh tensors of the context grad_fn runs in (a traced sub-graph captures
                 # the forward's tensors: the tape must watch what f reads there)
-                xs = [execute(REGISTRY["Identity"], (x,)) if isinstance(x, Tensor) else x
+                xs = [execute(core_ops.Identity, (x,)) if isinstance(x, Tensor) else x
                       for x in flat]
                 sources = [x for x in xs if isinstance(x, Tensor) and differentiable(x)]
                 extra = list(variables or [])
@@ -256,3 +256,6 @@ def recompute_grad(f):
 
     setattr(wrapper, _DO_NOT_CONVERT, True)
     return wrapper
+
+
+__tf_names__ = {"tf": "custom_gradient recompute_grad"}

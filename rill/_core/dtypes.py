@@ -254,3 +254,9 @@ def from_numpy(np_dtype: np.dtype) -> DType:
 
 def c_name(dtype: DType) -> str:
     return C_NAMES.get(dtype.name, dtype.name)
+
+
+__tf_names__ = {
+    "tf dtypes": "as_dtype bfloat16 bool complex128 complex64 double DType float16 float32 float64 "
+                 "half int16 int32 int64 int8 string uint16 uint32 uint64 uint8",
+}

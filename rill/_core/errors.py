@@ -111,9 +111,12 @@ DATA_LOSS = 15
 UNAUTHENTICATED = 16
 
 
-def invalid_argument(op: str | None, message: str, hint: str | None = None):
-    """Builds an InvalidArgumentError whose message ends with a `hint:` line."""
-    text = message if hint is None else f"{message}\nhint: {hint}"
-    if op:
-        text = f"{text} [Op:{op}]" if hint is None else f"{message} [Op:{op}]\nhint: {hint}"
-    return InvalidArgumentError(None, op, text)
+__tf_names__ = {
+    "errors": "ABORTED AbortedError ALREADY_EXISTS AlreadyExistsError CANCELLED CancelledError "
+              "DATA_LOSS DataLossError DEADLINE_EXCEEDED DeadlineExceededError FAILED_PRECONDITION "
+              "FailedPreconditionError INTERNAL InternalError INVALID_ARGUMENT "
+              "InvalidArgumentError NOT_FOUND NotFoundError OK OperatorNotAllowedInGraphError "
+              "OpError OUT_OF_RANGE OutOfRangeError PERMISSION_DENIED PermissionDeniedError "
+              "RESOURCE_EXHAUSTED ResourceExhaustedError UNAUTHENTICATED UnauthenticatedError "
+              "UNAVAILABLE UnavailableError UNIMPLEMENTED UnimplementedError UNKNOWN UnknownError",
+}

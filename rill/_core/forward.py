@@ -232,3 +232,6 @@ def _jvp(rec, tin: list) -> list:
     got = tape.gradient(targets, cotangents, output_gradients=weights)
     it = iter(got)
     return [next(it) if u is not None else None for u in us]
+
+
+__tf_names__ = {"autodiff": "ForwardAccumulator"}

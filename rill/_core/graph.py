@@ -4,11 +4,17 @@
 appends an `Operation` whose outputs are `GraphTensor`s, and records the op on active tapes
 (so backprop inside a traced function becomes more graph). Eager tensors used in a graph are
 captured as `Const` operations.
+
+`interpret` is the one graph interpreter: it runs a graph's ops (those some outputs need, or
+all of them) with one function per op: the kernels on NumPy values (`Graph.evaluate`), or
+`execute` again (`replay_op`: tf.function's replay under tapes, control-flow sub-graphs,
+vectorization), so that tapes record the ops or a graph being traced takes them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import linecache
 import os
 import sys
 
@@ -16,8 +22,9 @@ import numpy as np
 
 from rill._core import context as _context
 from rill._core import dtypes as _dtypes
-from rill._core.op import REGISTRY, OpDef, record
-from rill._core.tensor import EagerTensor, Tensor
+from rill._core.errors import InvalidArgumentError, OperatorNotAllowedInGraphError, OpError
+from rill._core.op import OpDef, core_ops, defop, execute, record
+from rill._core.tensor import EagerTensor, Tensor, wrap
 from rill._core.tensor_shape import TensorShape, as_shape
 
 _state = _context.state  # this thread's tapes, graphs and hooks
@@ -77,7 +84,6 @@ class GraphTensor(Tensor):
             f"np.sum) inside tf.function, or tf.numpy_function for NumPy code.")
 
     def __bool__(self):
-        from rill._core.errors import OperatorNotAllowedInGraphError
         note = _autograph_note(self.op.graph)
         if note is None:
             why = ("hint: let autograph convert the `if`/`while` (tf.function does by "
@@ -99,7 +105,6 @@ class GraphTensor(Tensor):
         return d
 
     def __iter__(self):
-        from rill._core.errors import OperatorNotAllowedInGraphError
         raise OperatorNotAllowedInGraphError(
             f"Iterating over a symbolic `tf.Tensor` is not allowed.\nThe symbolic tensor "
             f"{self.name} (shape {self._shape}) has no values while tf.function traces; "
@@ -199,6 +204,31 @@ class Graph:
                 return op
         raise KeyError(f"The name {name!r} refers to no operation of this graph.")
 
+    def get_tensor_by_name(self, name: str) -> GraphTensor:
+        """The tensor `"op_name:index"`. rill names ops by type (`Mul`) where TensorFlow
+        often uses the Python function's name (`mul`): a name that differs only in case
+        from exactly one op's finds that op."""
+        if not isinstance(name, str) or ":" not in name:
+            raise ValueError(f"The name {name!r} looks like an (invalid) Operation name, not "
+                             f"a Tensor. Tensor names must be of the form "
+                             f"\"<op_name>:<output_index>\".\nhint: write {name}:0 for the "
+                             f"first output of operation {name!r}.")
+        op_name, _, index = name.rpartition(":")
+        ops = [op for op in self.operations if op.name == op_name] or \
+            [op for op in self.operations if op.name.lower() == op_name.lower()]
+        if len(ops) != 1 or not index.isdigit() or int(index) >= len(ops[0].outputs):
+            known = ", ".join(op.name for op in self.operations[:20])
+            raise KeyError(f"The name {name!r} refers to a Tensor which does not exist. The "
+                           f"operation, {op_name!r}, does not exist in the graph.\nhint: the "
+                           f"operations are named {known}.")
+        return ops[0].outputs[int(index)]
+
+    def as_graph_def(self, add_shapes: bool = False):
+        """The graph as data: a GraphDef whose `node` lists a NodeDef per operation (with
+        `name`, `op`, `input` and `attr`), printed as TensorFlow prints one."""
+        from rill._core.graph_def import graph_def
+        return graph_def(self)
+
     def unique_name(self, base: str) -> str:
         """`base` under the current name scope, made unique (`scope/Mul`, `scope/Mul_1`)."""
         if self._name_stack:
@@ -250,7 +280,6 @@ class Graph:
             specs = opdef.rule(*ins, **attrs)
         except (ValueError, TypeError) as exc:
             # TensorFlow's first line first (users search for it), then where, then the rest
-            from rill._core.errors import InvalidArgumentError
             first, _, rest = str(exc).partition("\n")
             text = (f"{first}\n{opdef.public_name} (op {opdef.name}) cannot be traced with "
                     f"inputs [{', '.join(f'{x.shape} {x.dtype.name}' for x in ins)}]"
@@ -269,7 +298,7 @@ class Graph:
     def read_variable(self, var) -> GraphTensor:
         """A `ReadVariableOp` node; recorded on tapes with the variable as its input."""
         self.on_variable_used(var)
-        op = self.add_operation(REGISTRY["ReadVariableOp"], (), {"var": var},
+        op = self.add_operation(core_ops.ReadVariableOp, (), {"var": var},
                                 [(var.shape, var.dtype)])
         t = op.outputs[0]
         if _active and _state.tapes:
@@ -307,16 +336,8 @@ class Graph:
     def evaluate(self, tensor: GraphTensor):
         """Computes a tensor of this graph now, as a NumPy value. It must not depend on the
         graph's inputs. The ops it runs are marked `lifted` (optimization drops them)."""
-        needed, stack = set(), [tensor.op]
-        while stack:
-            op = stack.pop()
-            if id(op) not in needed:
-                needed.add(id(op))
-                stack.extend(x.op for x in op.inputs)
-        values: dict = {}
-        for op in self.operations:
-            if id(op) not in needed:
-                continue
+        def run_kernel(op, values):
+            self.lifted.add(id(op))
             if op.opdef is PLACEHOLDER:
                 outer = op.attrs.get("outer")
                 if outer is None:
@@ -325,16 +346,11 @@ class Graph:
                         f"on the function's input {op.name!r}.\nhint: create the variable "
                         f"outside the function, or from values that do not depend on its "
                         f"arguments (e.g. an initializer with a static shape).")
-                out = outer.op.graph.evaluate(outer) if isinstance(outer, GraphTensor) \
-                    else outer._value
-            else:
-                out = op.opdef.kernel(*[values[id(x)] for x in op.inputs], **op.attrs)
-            self.lifted.add(id(op))
-            if op.opdef.num_outputs == 1:
-                out = (out,)
-            for t, v in zip(op.outputs, out):
-                values[id(t)] = v
-        return values[id(tensor)]
+                return (outer.op.graph.evaluate(outer) if isinstance(outer, GraphTensor)
+                        else outer._value,)
+            out = op.opdef.kernel(*values, **op.attrs)
+            return (out,) if op.opdef.num_outputs == 1 else out
+        return interpret(self, (), (), [tensor], run_kernel)[0]
 
     @contextlib.contextmanager
     def as_default(self):
@@ -367,6 +383,79 @@ class Graph:
 
     def __repr__(self) -> str:
         return f"<rill Graph {self.name!r} with {len(self.operations)} operations>"
+
+
+def needed_ops(graph: Graph, outputs, roots=()) -> list:
+    """The operations of `graph` that the tensors `outputs` and the operations `roots`
+    depend on, in graph order (a valid order to run them in)."""
+    needed: set = set()
+    stack = [t.op for t in outputs if t.op.graph is graph] + list(roots)
+    while stack:
+        op = stack.pop()
+        if id(op) not in needed:
+            needed.add(id(op))
+            stack.extend(x.op for x in op.inputs)
+    return [op for op in graph.operations if id(op) in needed]
+
+
+def interpret(graph: Graph, inputs, values, outputs: list, run_op=None, ops=None) -> list:
+    """The graph interpreter: runs `graph` with its placeholders `inputs` fed `values` and
+    returns the values of `outputs`.
+
+    `run_op(op, input_values)` gives an op's output values (a tuple); the default,
+    `replay_op`, runs it again through `execute`. The ops run are those `outputs` need, or
+    `ops` (all of a function's ops, effects included); a placeholder that is not fed goes to
+    `run_op` too. An `OpError` gets the op's name and where the user's code created it.
+    """
+    env = {id(p): v for p, v in zip(inputs, values)}
+    run_op = run_op or replay_op
+    for op in needed_ops(graph, outputs) if ops is None else ops:
+        if op.opdef is PLACEHOLDER and id(op.outputs[0]) in env:
+            continue
+        try:
+            out = run_op(op, [env[id(x)] for x in op.inputs])
+        except OpError as exc:
+            if getattr(exc, "_rill_located", False):
+                raise
+            new = type(exc)(exc.node_def, exc.op, f"{exc.message}\n  in operation "
+                            f"{op.name!r} ({op.type}), created at {describe_source(op)}")
+            new._rill_located = True
+            raise new from exc
+        for t, v in zip(op.outputs, out):
+            env[id(t)] = v
+    return [env[id(t)] for t in outputs]
+
+
+def replay_op(op: Operation, inputs: list, attrs: dict | None = None) -> tuple:
+    """Runs `op` again on the tensors `inputs` through `execute` (with `attrs` instead of its
+    own): eagerly, so tapes record it, or into the graph being traced. A constant gives its
+    value; a variable read reads the variable now (into a graph: the same variable or
+    VariableSlot)."""
+    opdef = op.opdef
+    if opdef is CONST:
+        return (wrap(op.attrs["value"]),)
+    if opdef is PLACEHOLDER:
+        raise RuntimeError(f"internal error: placeholder {op.name} of {op.graph.name} is "
+                           f"not fed")
+    if opdef is core_ops.ReadVariableOp:
+        return (read_now(op.attrs["var"]),)
+    out = execute(opdef, tuple(inputs), op.attrs if attrs is None else attrs)
+    return (out,) if opdef.num_outputs == 1 else out
+
+
+def read_now(var):
+    """The variable's value as a tensor: read eagerly, or a read in the graph being traced
+    (a VariableSlot stays a slot there)."""
+    return _state.graphs[-1].read_variable(var) if _active and _state.graphs else var.value()
+
+
+def describe_source(op) -> str:
+    """'file:line' (and the line's text) where the user's code created an op."""
+    if op.source is None:
+        return "an unknown place (the op was not created by user code)"
+    filename, lineno = op.source
+    text = linecache.getline(filename, lineno).strip()
+    return f"{filename}:{lineno}" + (f"\n    {text}" if text else "")
 
 
 def _autograph_note(graph):
@@ -448,6 +537,21 @@ def init_scope():
         tapes[:] = saved_tapes
 
 
+@contextlib.contextmanager
+def tracing(graph: Graph):
+    """Makes ops build nodes of `graph` inside the block, with this thread's tapes paused
+    (tapes outside see the op that will hold the graph, never the ops inside it)."""
+    tapes = _state.tapes
+    saved = tapes[:]
+    tapes.clear()
+    _state.graphs.append(graph)
+    try:
+        yield graph
+    finally:
+        _state.graphs.pop()
+        tapes[:] = saved
+
+
 def constant_value(tensor):
     """The value of a tensor when it is known without running the graph, else None."""
     if isinstance(tensor, EagerTensor):
@@ -478,8 +582,9 @@ def _placeholder_rule(**attrs):
     raise RuntimeError("Placeholder specs are set when the placeholder is created")
 
 
-CONST = REGISTRY.get("Const") or OpDef("Const", _const_kernel, _const_rule, grad=None)
-REGISTRY["Const"] = CONST
-PLACEHOLDER = OpDef("Placeholder", _placeholder_kernel, _placeholder_rule, grad=None,
+CONST = defop("Const", _const_kernel, _const_rule, grad=None)
+PLACEHOLDER = defop("Placeholder", _placeholder_kernel, _placeholder_rule, grad=None,
                     stateful=True)
-REGISTRY["Placeholder"] = PLACEHOLDER
+
+
+__tf_names__ = {"tf": "Graph init_scope Operation"}

@@ -166,3 +166,6 @@ def _walk(module: Module, path: tuple, recursive: bool, predicate, key, with_pat
             yield (path + leaf_path, leaf) if with_path else leaf
     for sub_path, sub in found:
         yield from _walk(sub, sub_path, recursive, predicate, key, with_path, seen, visited)
+
+
+__tf_names__ = {"tf": "Module"}

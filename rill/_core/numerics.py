@@ -7,9 +7,9 @@
   raises InvalidArgumentError naming the op and the user's file and line; a NaN gradient
   caused by `tf.where` (the branch that was not selected) is recognized and explained.
 
-Both work through `context.op_hooks` (called after every eager op). While checking numerics, a
-do-nothing member of `context.tapes` keeps the ops' fast paths (which skip hooks when no tape
-is active) out of the way. When both switches are off nothing here runs.
+Both work through `context.op_hooks`, which every eager op reaches (`op.emit`): an active
+hook turns the ops' inline fast paths off, and makes tf.functions run op by op (as TensorFlow
+instruments graphs). When both switches are off nothing here runs.
 """
 
 from __future__ import annotations
@@ -75,33 +75,6 @@ def _locate(opdef, inputs, attrs, outputs) -> None:
             locs[key] = loc
 
 
-class _Everything:
-    """Claims to contain every id, keeps nothing: `add` and `append` do nothing."""
-
-    def __contains__(self, key) -> bool:
-        return True
-
-    def add(self, key) -> None:
-        pass
-
-    def append(self, record) -> None:
-        pass
-
-
-class _Sentinel:
-    """A member of `context.tapes` that records nothing but seems to watch everything: while
-    numerics are checked it sends every op through `execute`, where the hooks run, fast paths
-    included, and makes tf.functions run op by op (as TensorFlow instruments graphs)."""
-
-    _ids = _records = _Everything()
-
-    def _variable_accessed(self, variable) -> None:
-        pass
-
-
-_SENTINEL = _Sentinel()
-
-
 def _sync() -> None:
     checking = _state.checking
     want_locate = _state.explaining or checking
@@ -113,12 +86,6 @@ def _sync() -> None:
         _state.op_hooks.append(_check)
     elif not checking and _check in _state.op_hooks:
         _state.op_hooks.remove(_check)
-    if checking and not any(t is _SENTINEL for t in _state.tapes):
-        _state.tapes.insert(0, _SENTINEL)
-    elif not checking:
-        for i in range(len(_state.tapes) - 1, -1, -1):
-            if _state.tapes[i] is _SENTINEL:
-                del _state.tapes[i]
 
 
 # -- explain_gradients ----------------------------------------------------------------------
@@ -414,3 +381,9 @@ def disable_check_numerics() -> None:
 if os.environ.get("RILL_EXPLAIN_GRADIENTS", "") not in ("", "0"):
     _context.explain_default = True  # threads started later explain too
     explain_gradients(True)
+
+
+__tf_names__ = {
+    "debugging": "disable_check_numerics enable_check_numerics explain_gradients "
+                 "RillGradientWarning",
+}

@@ -40,14 +40,20 @@ class OpDef:
         The vector-Jacobian product, written with rill ops so it can itself be
         differentiated. `op` has `.inputs`, `.outputs`, `.attrs` and `get_attr(name)`.
         `None` declares the op non-differentiable.
+    numpy_grad(op, dy, reach) -> tuple of NumPy values (or None per input) | None
+        Optional, for a few hot ops: `grad` on NumPy values (`dy` is the output gradient's
+        value), which the backward pass uses while nothing is active (no tape records it,
+        no hook, no graph). `reach` holds the ids of the inputs that need a gradient. It
+        returns None where it defers to `grad` (other dtypes, say); registry tests check
+        both.
     """
 
     __slots__ = ("name", "kernel", "rule", "grad", "num_outputs", "stateful", "public_name",
-                 "__dict__")
+                 "numpy_grad", "__dict__")
 
     def __init__(self, name: str, kernel: Callable, rule: Callable, grad=MISSING_GRADIENT,
                  num_outputs: int | None = 1, stateful: bool = False,
-                 public_name: str | None = None):
+                 public_name: str | None = None, numpy_grad: Callable | None = None):
         # num_outputs None: the kernel returns a tuple whose length depends on the attributes
         self.name = name
         self.kernel = kernel
@@ -56,11 +62,7 @@ class OpDef:
         self.num_outputs = num_outputs
         self.stateful = stateful
         self.public_name = public_name or name
-
-    def def_grad(self, fn: Callable) -> Callable:
-        """Decorator that sets this op's gradient function."""
-        self.grad = fn
-        return fn
+        self.numpy_grad = numpy_grad
 
     @property
     def differentiable(self) -> bool:
@@ -72,27 +74,56 @@ class OpDef:
 
 REGISTRY: dict[str, OpDef] = {}
 
+# The ops `_core` runs without defining them (the tape sums and seeds gradients, stacks
+# Jacobian rows, reads variables in graphs). `_core` never imports `rill.ops`: it names the
+# ops here, and `defop` fills `core_ops` as their modules declare them on `import rill`.
+CORE_OP_NAMES = frozenset(("AddN", "Identity", "OnesLike", "Pack", "ReadVariableOp",
+                           "Reshape", "ZerosLike"))
+
+
+class _CoreOps:
+    """`core_ops.AddN` etc.: the OpDefs of `CORE_OP_NAMES`, set by `defop`."""
+
+    def __getattr__(self, name: str):
+        if name in CORE_OP_NAMES:
+            raise RuntimeError(
+                f"rill._core needs the op {name!r}, which is declared in rill.ops, but no "
+                f"module has declared it yet.\nhint: import rill (which imports rill.ops) "
+                f"instead of importing rill._core modules alone.")
+        raise AttributeError(f"{name!r} is not one of the ops rill._core needs "
+                             f"({', '.join(sorted(CORE_OP_NAMES))})")
+
+
+core_ops = _CoreOps()
+
 
 def defop(name: str, kernel: Callable, rule: Callable, grad=MISSING_GRADIENT,
-          num_outputs: int = 1, stateful: bool = False, public_name: str | None = None) -> OpDef:
-    """Declares an op and adds it to the registry. Names are unique."""
+          num_outputs: int = 1, stateful: bool = False, public_name: str | None = None,
+          numpy_grad: Callable | None = None) -> OpDef:
+    """Declares an op and adds it to the registry. Names are unique.
+
+    A gradient that runs the op itself (or a sibling declared later) names it through a
+    closure or a module global, which is looked up when the gradient runs."""
     if name in REGISTRY:
         raise ValueError(f"op {name!r} is already registered")
-    opdef = OpDef(name, kernel, rule, grad, num_outputs, stateful, public_name)
+    opdef = OpDef(name, kernel, rule, grad, num_outputs, stateful, public_name, numpy_grad)
     REGISTRY[name] = opdef
+    if name in CORE_OP_NAMES:
+        setattr(core_ops, name, opdef)
     return opdef
 
 
 class OpRecord:
     """What a tape keeps of one eager op execution; also what gradient functions receive."""
 
-    __slots__ = ("opdef", "inputs", "attrs", "outputs")
+    __slots__ = ("opdef", "inputs", "attrs", "outputs", "reach")
 
     def __init__(self, opdef, inputs, attrs, outputs):
         self.opdef = opdef
         self.inputs = inputs
         self.attrs = attrs
         self.outputs = outputs
+        self.reach = None  # set by the backward pass while it runs this op's gradient
 
     @property
     def type(self) -> str:
@@ -104,8 +135,10 @@ class OpRecord:
     def needs_grad(self, i: int) -> bool:
         """Whether the running backward pass wants the gradient of input `i` (lets a
         gradient function skip work for constant inputs, e.g. the exponent of `x ** 2`)."""
-        backward_reach = _state.backward_reach
-        reach = backward_reach[-1] if backward_reach else None
+        reach = self.reach
+        if reach is None:
+            backward_reach = _state.backward_reach
+            reach = backward_reach[-1] if backward_reach else None
         return reach is None or id(self.inputs[i]) in reach
 
 
@@ -151,12 +184,22 @@ def execute(opdef: OpDef, inputs: tuple, attrs: dict = _EMPTY):
     else:
         outputs = tuple(_wrap_out(o) for o in out)
         result = outputs
+    if tapes or hooks:
+        emit(opdef, inputs, attrs, outputs, tapes, hooks)
+    return result
+
+
+def emit(opdef: OpDef, inputs: tuple, attrs: dict, outputs: tuple, tapes, hooks) -> None:
+    """What follows an eager kernel while a tape or a hook is active: the record on every
+    tape that watches an input, then the op hooks. `execute` ends so, and so do the public
+    functions' eager fast paths (`rill.ops._util`), which skip `execute`'s argument checks:
+    with nothing active they return the kernel's result as it is, so every op that tapes
+    and hooks could see reaches them."""
     if tapes:
         record(opdef, inputs, attrs, outputs, tapes)
     if hooks:
         for hook in tuple(hooks):
             hook(opdef, inputs, attrs, outputs)
-    return result
 
 
 # NumPy warns (RuntimeWarning) where TensorFlow's kernels return inf and nan silently; under
@@ -210,8 +253,19 @@ def _wrap_out(value):
 def record(opdef: OpDef, inputs: tuple, attrs: dict, outputs: tuple, tapes=None) -> None:
     """Records an executed op on every active tape (of this thread, or `tapes`) that watches
     one of its inputs."""
+    if tapes is None:
+        tapes = _state.tapes
+    if len(tapes) == 1 and len(outputs) == 1:  # the common case, without the inner loops
+        tape = tapes[0]
+        ids = tape._ids
+        for x in inputs:
+            if id(x) in ids:
+                tape._records.append(OpRecord(opdef, inputs, attrs, outputs))
+                ids.add(id(outputs[0]))
+                return
+        return
     rec = None
-    for tape in _state.tapes if tapes is None else tapes:
+    for tape in tapes:
         ids = tape._ids
         for x in inputs:
             if id(x) in ids:

@@ -240,3 +240,9 @@ def _static_shape_value(kind: str, x, dtype):
     if kind == "Size":
         return np.array(int(np.prod(dims)), dtype=dtype._np)
     return np.array(dims, dtype=dtype._np)
+
+
+__tf_names__ = {
+    "tf": "control_dependencies device get_current_name_scope get_static_value inside_function "
+          "name_scope",
+}

@@ -10,8 +10,9 @@ use: `_ids` (a set of watched ids), `_records.append(record)` and `_variable_acc
 GradientTape is the main implementation; forward accumulators and the variable watcher of
 `tf.custom_gradient` are others.
 
-The tape reaches ops only through the registry (`AddN`, `OnesLike`, `ZerosLike`, `Pack`,
-`Reshape`), never by importing `rill.ops`.
+The tape runs a few ops declared in `rill.ops` (`AddN`, `OnesLike`, `ZerosLike`, `Pack`,
+`Reshape`) through `op.core_ops`, the table of ops `_core` needs, never by importing
+`rill.ops`.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ import numpy as np
 from rill._core import context as _context
 from rill._core import nest
 from rill._core import numerics as _numerics
-from rill._core.op import MISSING_GRADIENT, REGISTRY, execute
+from rill._core.op import FP_WARNINGS, MISSING_GRADIENT, core_ops, execute
 from rill._core.tensor import EagerTensor, Tensor
 from rill._core.variable import READ_VARIABLE as _READ
+from rill._core.variable import Variable as _Var
 
 _state = _context.state  # this thread's tapes, graphs and hooks
 _active = _context.active  # empty: no thread has any (plain eager)
@@ -34,6 +36,9 @@ _Eager = EagerTensor
 # NumPy dtypes that carry gradients: floating and complex (bfloat16, from ml_dtypes, by name)
 _DIFF_NP = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64, np.complex64,
                                             np.complex128))
+# Set by rill.ops.vectorize (which `import rill` loads): runs one traced backward pass over a
+# batch of output gradients, so jacobians need not loop (see GradientTape._vectorized).
+vectorized_backward = None
 _RELEASED = ("A non-persistent GradientTape can only be used to compute one set of gradients "
              "(or jacobians)")
 
@@ -66,6 +71,11 @@ def differentiable(x) -> bool:
         return x.dtype._kind in "fc"
 
 
+def _gradient_view(x):
+    """What a tape differentiates for `x`: a RaggedTensor's flat_values, as in TensorFlow."""
+    return x.flat_values if hasattr(x, "with_flat_values") else x
+
+
 def _is_leaf(x) -> bool:
     return isinstance(x, Tensor) or getattr(x, "_is_variable", False)
 
@@ -75,7 +85,8 @@ def _flat(x) -> list:
     t = type(x)
     if t is list or t is tuple:
         for e in x:
-            if not _is_leaf(e):
+            te = type(e)
+            if te is not _Var and te is not _Eager and not _is_leaf(e):
                 return nest.flatten(x)
         return x
     if _is_leaf(x):
@@ -136,6 +147,10 @@ class GradientTape:
     def _pop(self) -> None:
         if self._recording:
             tapes = _state.tapes
+            if tapes[-1] is self:  # the innermost tape, as a `with` block leaves it
+                tapes.pop()
+                self._recording = False
+                return
             for i in range(len(tapes) - 1, -1, -1):
                 if tapes[i] is self:
                     del tapes[i]
@@ -166,6 +181,7 @@ class GradientTape:
     def watch(self, tensor) -> None:
         """Makes the tape watch tensors or variables (any nested structure of them)."""
         for t in _flat(tensor):
+            t = _gradient_view(t)
             if not _is_leaf(t):
                 raise ValueError(f"Passed in object {t!r} of type {type(t).__name__!r}, not "
                                  f"tf.Tensor or tf.Variable or ExtensionType.\nhint: convert "
@@ -190,7 +206,11 @@ class GradientTape:
 
     def _variable_accessed(self, variable) -> None:
         if self._watch_accessed_variables and variable.trainable:
-            self._watch_one(variable)
+            key = id(variable)  # `_watch_one` for a variable, on the path of every first read
+            if key not in self._ids:
+                self._ids.add(key)
+                self._watched.append(variable)
+                self._watched_variables[key] = variable
 
     def watched_variables(self) -> tuple:
         """The variables this tape watches, in the order it started watching them."""
@@ -216,13 +236,18 @@ class GradientTape:
             raise RuntimeError(_RELEASED)
         records = self._records
         flat_sources = _flat(sources)
+        ragged = None
         if flat_sources is not sources:
+            if any(hasattr(s, "with_flat_values") for s in flat_sources):
+                ragged = flat_sources  # differentiated through their flat_values
+                flat_sources = [_gradient_view(s) for s in flat_sources]
             for s in flat_sources:
                 if not _is_leaf(s):
                     raise TypeError(f"GradientTape.gradient: sources must be tensors or "
                                     f"variables, got {s!r}.\nhint: pass "
                                     f"model.trainable_variables, variables or watched tensors.")
-        flat_targets = [target] if type(target) is _Eager else _flat(target)
+        flat_targets = [target] if type(target) is _Eager else \
+            [_gradient_view(t) for t in _flat(target)]
         flat_out = None if output_gradients is None else \
             self._output_gradients(flat_targets, output_gradients)
         was_recording = self._recording
@@ -234,7 +259,7 @@ class GradientTape:
         try:
             grads = run_backward(prepare(records, self._ids, self._watched, flat_sources),
                                  flat_targets, flat_out, flat_sources, self._locs)
-            if _state.explaining and None in grads:
+            if _active and _state.explaining and None in grads:  # (explaining sets a hook)
                 _numerics.explain_nones(self, flat_targets, flat_sources, grads)
         finally:
             if was_recording:
@@ -244,6 +269,9 @@ class GradientTape:
             grads = [g if g is not None else zeros_like(s) for g, s in zip(grads, flat_sources)]
         if not self._persistent:
             self._release()
+        if ragged is not None:
+            grads = [g if g is None or not hasattr(r, "with_flat_values")
+                     else r.with_flat_values(g) for g, r in zip(grads, ragged)]
         if flat_sources is sources and type(sources) is list:
             return grads
         return nest.pack_sequence_as(sources, grads)
@@ -290,12 +318,17 @@ class GradientTape:
             for j in range(n):
                 yield eye[j].reshape(shape)
 
-        rows = self._seeded(target, seeds(), flat_sources, n)
         zero = _unconnected(unconnected_gradients) is UnconnectedGradients.ZERO
+        stacked = self._vectorized(target, lambda: np.eye(n, dtype=target.dtype._np).reshape(
+            [n] + list(shape)), flat_sources, n, False) if experimental_use_pfor else None
+        rows = self._seeded(target, seeds(), flat_sources, n) if stacked is None else stacked
         out = []
         for s, g in zip(flat_sources, rows):
             sshape = _static_shape(_as_tensor(s), "jacobian", "source")
-            out.append(_assemble(g, s, list(shape) + sshape, zero))
+            if stacked is not None and g is not None:
+                out.append(_reshape(g, list(shape) + sshape))
+            else:
+                out.append(_assemble(g, s, list(shape) + sshape, zero))
         return nest.pack_sequence_as(sources, out)
 
     def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
@@ -330,12 +363,41 @@ class GradientTape:
                 seed[:, j] = 1
                 yield seed.reshape(tshape)
 
-        (rows,) = self._seeded(target, seeds(), [source], m)
+        def basis():
+            eye = np.zeros((m, b, m), dtype=target.dtype._np)
+            eye[np.arange(m), :, np.arange(m)] = 1
+            return eye.reshape([m] + tshape)
+
         zero = _unconnected(unconnected_gradients) is UnconnectedGradients.ZERO
+        vec = self._vectorized(target, basis, [source], m, True) if experimental_use_pfor \
+            else None
+        (rows,) = self._seeded(target, seeds(), [source], m) if vec is None else vec
         if rows is None:
             return _assemble(None, source, tshape + sshape[1:], zero)
-        stacked = execute(REGISTRY["Pack"], tuple(rows), {"axis": 1})
+        stacked = rows if vec is not None else execute(core_ops.Pack, tuple(rows), {"axis": 1})
         return _reshape(stacked, tshape + sshape[1:])
+
+    def _vectorized(self, target, basis, flat_sources: list, n: int, swap: bool):
+        """All Jacobian rows from one backward pass run over the output gradients `basis()`
+        (`rill.ops.vectorize`): per source a tensor with a leading axis of n (second with
+        `swap`), or None if unconnected. None overall when that cannot be done: the caller
+        then loops."""
+        fn = vectorized_backward
+        if fn is None or n == 0 or self._spent or \
+                not all(hasattr(s, "dtype") for s in flat_sources):
+            return None  # the loop raises the errors
+        was_recording = self._recording
+        if was_recording:
+            self._pop()
+        try:
+            rows = fn(prepare(self._records, self._ids, self._watched, flat_sources), target,
+                      basis(), flat_sources, self._locs, swap)
+        finally:
+            if was_recording:
+                self._push()
+        if rows is not None and not self._persistent:
+            self._release()
+        return rows
 
     def _seeded(self, target, seeds, flat_sources: list, n: int) -> list:
         """One backward pass per seed (output gradient of `target`): per source, the list of
@@ -427,7 +489,7 @@ def zeros_like(x):
     v = getattr(x, "_value", None)
     if v is not None:
         return _wrap(np.zeros(np.shape(v), dtype=v.dtype))
-    return execute(REGISTRY["ZerosLike"], (_as_tensor(x),))
+    return execute(core_ops.ZerosLike, (_as_tensor(x),))
 
 
 _ONES: dict = {}
@@ -437,7 +499,7 @@ def _ones_like(x):
     try:
         v = x._value
     except AttributeError:
-        return execute(REGISTRY["OnesLike"], (x,))
+        return execute(core_ops.OnesLike, (x,))
     t = _new(_Eager)
     if type(v) is np.ndarray:
         t._value = np.ones(v.shape, v.dtype)
@@ -459,7 +521,7 @@ def _static_shape(x, fn: str, what: str) -> list:
 
 
 def _reshape(x, shape: list):
-    return execute(REGISTRY["Reshape"], (x, _wrap(np.array(shape, dtype=np.int32))))
+    return execute(core_ops.Reshape, (x, _wrap(np.array(shape, dtype=np.int32))))
 
 
 def _assemble(grads, source, shape: list, zero: bool):
@@ -472,7 +534,7 @@ def _assemble(grads, source, shape: list, zero: bool):
     if not grads:
         s = _as_tensor(source)
         return _wrap(np.zeros(shape, dtype=s.dtype._np))
-    stacked = execute(REGISTRY["Pack"], tuple(grads), {"axis": 0})
+    stacked = execute(core_ops.Pack, tuple(grads), {"axis": 0})
     return _reshape(stacked, shape)
 
 
@@ -504,23 +566,18 @@ def prepare(records: list, watched_ids: set, watched: list, sources: list):
     return relevant, reach, source_ids
 
 
-def backward(records: list, watched_ids: set, watched: list, targets: list, output_grads,
-             sources: list, locs: dict | None = None) -> list:
-    """The reverse pass: gradients of sum(targets) for each source (None if unconnected)."""
-    return run_backward(prepare(records, watched_ids, watched, sources), targets, output_grads,
-                        sources, locs)
-
-
 def run_backward(prep, targets: list, output_grads, sources: list,
                  locs: dict | None = None) -> list:
-    """The reverse pass over prepared records (see `prepare`)."""
+    """The reverse pass over prepared records (see `prepare`): gradients of sum(targets)
+    for each source (None if unconnected)."""
     if prep is None:
         return [None] * len(sources)
     relevant, reach, source_ids = prep
     if output_grads is None and len(targets) == 1:
         t = targets[0]
         key = id(t)
-        grads = {key: _ones_like(t)} if key in reach and differentiable(t) else {}
+        grads = {key: _ones_like(t)} if key in reach and (
+            type(t) is _Eager and t._value.dtype in _DIFF_NP or differentiable(t)) else {}
     else:
         grads = _seed(reach, targets, output_grads)
     if grads:
@@ -528,7 +585,7 @@ def run_backward(prep, targets: list, output_grads, sources: list,
         backward_reach = state.backward_reach
         backward_reach.append(reach)
         try:
-            if state.checking:
+            if _active and state.checking:  # (checking numerics sets a hook)
                 frames = state.numerics_frames
                 frames.append(_numerics.BackwardFrame(locs))
                 try:
@@ -545,7 +602,8 @@ def run_backward(prep, targets: list, output_grads, sources: list,
         if g is not None:
             if type(g) is list:
                 g = aggregate(g)
-            if not differentiable(s):
+            if (type(s) is not _Var or s._value.dtype not in _DIFF_NP) and \
+                    not differentiable(s):
                 g = None
         out.append(g)
     return out
@@ -578,57 +636,86 @@ def _accumulate(grads: dict, key: int, g) -> None:
 
 def _backward(relevant: list, reach: set, source_ids: set, grads: dict, frame) -> None:
     """Walks the records backwards, accumulating gradients in `grads` (id -> tensor, or a
-    list of tensors still to be summed)."""
+    list of tensors still to be summed). One path for all ops: an op with one output (most)
+    takes its gradient without building a list, and may end early (a variable read passes
+    it on, a NumPy gradient in plain eager mode); then the op's gradient function runs."""
+    pop, get = grads.pop, grads.get
+    plain = not _active  # no tape records this pass, no hook, no graph: numpy_grads serve
     for rec in reversed(relevant):
         outs = rec.outputs
+        opdef = rec.opdef
         if len(outs) == 1:
             o = outs[0]
             key = id(o)
-            g = grads.pop(key, None)
+            g = pop(key, None)
             if g is None:
                 continue
             if type(g) is list:
                 g = aggregate(g)
             if key in source_ids:
                 grads[key] = g  # kept for the result; the op's inputs get theirs below
-            opdef = rec.opdef
             if opdef is _READ:  # the gradient of a read goes to the variable as it is
-                in_grads = (g,)
-            else:
-                if not differentiable(o):
+                key = id(rec.inputs[0])
+                if key in reach:
+                    prev = get(key)
+                    if prev is None:
+                        grads[key] = g
+                    elif type(prev) is list:
+                        prev.append(g)
+                    else:
+                        grads[key] = [prev, g]
+                continue
+            npg = opdef.numpy_grad
+            if npg is not None and plain and type(g) is _Eager:
+                try:
+                    vals = npg(rec, g._value, reach)
+                except FP_WARNINGS:  # a warning made an error: the general rule is quiet
+                    vals = None
+                if vals is not None:
+                    for x, v in zip(rec.inputs, vals):
+                        if v is not None:
+                            key = id(x)
+                            if key in reach:
+                                t = _new(_Eager)
+                                t._value = v
+                                prev = get(key)
+                                if prev is None:
+                                    grads[key] = t
+                                elif type(prev) is list:
+                                    prev.append(t)
+                                else:
+                                    grads[key] = [prev, t]
                     continue
-                fn = opdef.grad
-                if fn is None:
+            if type(o) is _Eager:
+                if o._value.dtype not in _DIFF_NP and o._value.dtype.name != "bfloat16":
                     continue
-                if fn is MISSING_GRADIENT:
-                    raise _missing(rec)
-                if frame is not None:
-                    frame.rec = rec
-                    in_grads = fn(rec, g)
-                    frame.after(rec, in_grads)
-                else:
-                    in_grads = fn(rec, g)
+            elif not differentiable(o):
+                continue
+            dys = (g,)
         else:
             dys = _output_grads(outs, grads, source_ids)
             if dys is None:
                 continue
-            fn = rec.opdef.grad
-            if fn is None:
-                continue
-            if fn is MISSING_GRADIENT:
-                raise _missing(rec)
-            if frame is not None:
-                frame.rec = rec
+        fn = opdef.grad
+        if fn is None:
+            continue
+        if fn is MISSING_GRADIENT:
+            raise _missing(rec)
+        rec.reach = reach  # what needs_grad reads, without a thread-local lookup
+        if frame is not None:
+            frame.rec = rec
             in_grads = fn(rec, *dys)
-            if frame is not None:
-                frame.after(rec, in_grads)
+            frame.after(rec, in_grads)
+        else:
+            in_grads = fn(rec, *dys)
+        rec.reach = None
         if type(in_grads) is not tuple and type(in_grads) is not list:
             in_grads = (in_grads,)
         for x, g in zip(rec.inputs, in_grads):
             if g is not None:
                 key = id(x)
                 if key in reach:  # _accumulate, inlined on this hot path
-                    prev = grads.get(key)
+                    prev = get(key)
                     if prev is None:
                         grads[key] = g
                     elif type(prev) is list:
@@ -672,4 +759,7 @@ def aggregate(grads: list):
         if len(grads) == 2 and type(a) is _Eager and type(grads[1]) is _Eager:
             return _wrap(a._value + grads[1]._value)
     dense = [g if not hasattr(g, "_to_dense") else g._to_dense() for g in grads]
-    return execute(REGISTRY["AddN"], tuple(dense))
+    return execute(core_ops.AddN, tuple(dense))
+
+
+__tf_names__ = {"tf": "UnconnectedGradients", "tf autodiff": "GradientTape"}

@@ -242,3 +242,6 @@ def _numpy_str(v) -> str:
         return repr(s) if v.dtype.kind == "O" else str(s)
     text = np.array2string(np.asarray(v))
     return ("\n" + text) if "\n" in text else text
+
+
+__tf_names__ = {"tf": "is_symbolic_tensor is_tensor Tensor"}

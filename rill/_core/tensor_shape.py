@@ -195,3 +195,6 @@ def as_shape(shape) -> TensorShape:
 
 def unknown_shape(rank=None) -> TensorShape:
     return TensorShape(None if rank is None else [None] * rank)
+
+
+__tf_names__ = {"tf": "TensorShape"}

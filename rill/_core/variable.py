@@ -18,13 +18,14 @@ from rill._core import dtypes as _dtypes
 from rill._core import scopes as _scopes
 from rill._core.convert import constant, convert_to_tensor
 from rill._core.errors import InvalidArgumentError
-from rill._core.op import REGISTRY, OpRecord, defop, execute, record
+from rill._core.op import OpRecord, core_ops, defop, execute, record
 from rill._core.tensor import EagerTensor, wrap
 from rill._core.tensor_shape import TensorShape, as_shape
 
 _state = _context.state  # this thread's tapes, graphs and hooks
 _active = _context.active  # empty: no thread has any (plain eager)
 _NO_ATTRS: dict = {}
+_OBJECT = np.dtype(object)
 
 
 class VariableAggregation:
@@ -432,21 +433,54 @@ class Variable:
             graphs, tapes, _ = _state.lists
             if graphs:
                 return graphs[-1].read_variable(self)
-            t = object.__new__(EagerTensor)
-            t._value = self._value
-            if tapes:
-                self._record_read(t, tapes)
-            return t
+            return self._eager_read(tapes)
+        v = self._value
+        if not v.ndim and v.dtype is not _OBJECT:  # rank 0: a NumPy scalar (scalar math)
+            v = v[()]
         t = object.__new__(EagerTensor)
-        t._value = self._value
+        t._value = v
         return t
 
     read_value = value
 
+    def _eager_read(self, tapes):
+        """`value()` for eager code that has looked up this thread's tapes."""
+        v = self._value
+        if not v.ndim and v.dtype is not _OBJECT:
+            v = v[()]
+        t = object.__new__(EagerTensor)
+        t._value = v
+        if tapes:
+            if len(tapes) == 1:  # `_record_read` inlined for the common case
+                tape = tapes[0]
+                ids = tape._ids
+                key = id(self)
+                if key not in ids:
+                    tape._variable_accessed(self)
+                    if key not in ids:
+                        return t
+                tape._records.append(OpRecord(READ_VARIABLE, (self,), _NO_ATTRS, (t,)))
+                ids.add(id(t))
+                return t
+            self._record_read(t, tapes)
+        return t
+
     def _record_read(self, t, tapes=None) -> None:
-        rec = None
+        if tapes is None:
+            tapes = _state.tapes
         key = id(self)
-        for tape in _state.tapes if tapes is None else tapes:
+        if len(tapes) == 1:  # the common case, without the loop
+            tape = tapes[0]
+            ids = tape._ids
+            if key not in ids:
+                tape._variable_accessed(self)
+                if key not in ids:
+                    return
+            tape._records.append(OpRecord(READ_VARIABLE, (self,), _NO_ATTRS, (t,)))
+            ids.add(id(t))
+            return
+        rec = None
+        for tape in tapes:
             ids = tape._ids
             if key not in ids:
                 tape._variable_accessed(self)
@@ -513,9 +547,9 @@ class Variable:
         if _active and _state.graphs:
             _state.graphs[-1].on_variable_used(self)
             execute(opdef, inputs, attrs)
-            return self
+            return _unread(self)
         opdef.kernel(*[x._value for x in inputs], **attrs)
-        return self
+        return _unread(self)
 
     def _convert(self, value, what: str):
         if hasattr(value, "_is_variable") or isinstance(value, EagerTensor) or \
@@ -540,21 +574,26 @@ class Variable:
                 v = value._value
                 if v.dtype == self._value.dtype:
                     opdef.kernel(v, var=self)
-                    return self
+                    return _unread(self)
             elif (kind is float or kind is int) and self._value.dtype.kind == "f":
                 opdef.kernel(self._value.dtype.type(value), var=self)
-                return self
+                return _unread(self)
         return self._update(opdef, (self._convert(value, what),))
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
-        """Replaces the value; returns the variable."""
-        return self._eager_update(ASSIGN, value, "assign")
+        """Replaces the value. Returns the variable as TensorFlow does, a view printed as
+        'UnreadVariable' whose reads see the variable's current value (None with
+        `read_value=False`)."""
+        out = self._eager_update(ASSIGN, value, "assign")
+        return out if read_value else None
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
-        return self._eager_update(ASSIGN_ADD, delta, "assign_add")
+        out = self._eager_update(ASSIGN_ADD, delta, "assign_add")
+        return out if read_value else None
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
-        return self._eager_update(ASSIGN_SUB, delta, "assign_sub")
+        out = self._eager_update(ASSIGN_SUB, delta, "assign_sub")
+        return out if read_value else None
 
     def _scatter_nd(self, indices, updates, mode):
         idx = convert_to_tensor(indices)
@@ -620,7 +659,7 @@ class Variable:
             view._var = self
             view._key = key
             if _active and _state.tapes:  # the caller uses the view: gradients flow through it
-                record(REGISTRY["Identity"], (sliced,), _NO_ATTRS, (view,))
+                record(core_ops.Identity, (sliced,), _NO_ATTRS, (view,))
             return view
         return _GraphSlice(sliced, self, key)
 
@@ -636,6 +675,71 @@ class Variable:
 
     def to_proto(self, export_scope=None):
         raise NotImplementedError("rill variables have no protocol-buffer form.")
+
+
+class UnreadVariable(Variable):
+    """What `assign`, `assign_add`, `scatter_*` and slice assignment return (TensorFlow's
+    `_UnreadVariable`): the same variable under another name. Its reads, updates and
+    printing go to the variable as it is now, so `v.assign(x).assign_add(y)` chains.
+
+    >>> v = tf.Variable([1., 2.])
+    >>> v.assign([3., 4.])
+    <tf.Variable 'UnreadVariable' shape=(2,) dtype=float32, numpy=array([3., 4.], dtype=float32)>
+    """
+
+    __slots__ = ("_var",)  # no per-object dict to allocate: one is made per update
+    _name = "UnreadVariable"
+
+    def __init__(self, var: Variable):  # never called: see _unread
+        self._var = var
+
+    @property
+    def _value(self):
+        return self._var._value
+
+    @_value.setter
+    def _value(self, value):
+        self._var._value = value
+
+    def __getattr__(self, name: str):  # _shape, _trainable, _constraint, ...
+        return getattr(self._var, name)
+
+    def value(self):
+        return self._var.value()
+
+    read_value = value
+
+    def _update(self, opdef, inputs: tuple, attrs: dict | None = None):
+        return self._var._update(opdef, inputs, attrs)
+
+    def _eager_update(self, opdef, value, what: str):
+        return self._var._eager_update(opdef, value, what)
+
+    def _slice_assign(self, key, value, dyn: tuple = ()):
+        return self._var._slice_assign(key, value, dyn)
+
+    def __getitem__(self, key):
+        return self._var[key]
+
+    def ref(self):
+        return self._var.ref()
+
+    experimental_ref = ref
+
+    def __deepcopy__(self, memo):
+        return self._var.__deepcopy__(memo)
+
+    def __reduce__(self):
+        return self._var.__reduce__()
+
+
+_new_unread = object.__new__
+
+
+def _unread(var: Variable) -> UnreadVariable:
+    u = _new_unread(UnreadVariable)
+    u._var = var
+    return u
 
 
 def _freeze_key(key):
@@ -696,3 +800,6 @@ for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__
 
 def _rebuild_variable(value, trainable, name):
     return Variable(value, trainable=trainable, name=name)
+
+
+__tf_names__ = {"tf": "Variable VariableAggregation VariableSynchronization"}

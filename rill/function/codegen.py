@@ -23,10 +23,11 @@ import weakref
 import numpy as np
 
 from rill._core.errors import InvalidArgumentError, OpError
-from rill._core.graph import CONST, PLACEHOLDER, Graph
+from rill._core.graph import CONST, PLACEHOLDER, Graph, describe_source
 from rill._core.op import FP_WARNINGS, quiet
 
 _counter = itertools.count()
+_stale_sources: list = []  # linecache entries of generated code no longer alive
 _LITERALS = (int, bool, float, str, type(None))
 
 
@@ -214,26 +215,21 @@ def generate(graph: Graph, inputs: list, outputs: list):
     glob["_reraise"] = _Reraiser(line_ops, graph.name, names)
     glob["__name__"] = "rill.function.generated"  # warnings here come from rill's code
     exec(compile(src, filename, "exec"), glob)  # noqa: S102 - the code is ours
+    while _stale_sources:
+        linecache.cache.pop(_stale_sources.pop(), None)
     linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
     fn = glob[fname]
-    # tracebacks show the generated lines while the function exists; then they go, so that
-    # retracing in a long-running process does not grow linecache
-    weakref.finalize(fn, linecache.cache.pop, filename, None)
+    # tracebacks show the generated lines while the function exists; then they go (at the
+    # next compile, so that retracing in a long-running process does not grow linecache). Not
+    # from the finalizer itself: it may run inside linecache.checkcache, between its listing
+    # of the keys and its reading of them, which then raises KeyError.
+    weakref.finalize(fn, _stale_sources.append, filename)
     if any(op.opdef.stateful for op in ops):
         # effects cannot run twice, so a graph with effects runs quietly from the start;
         # others run again quietly when a NumPy warning was made an error (see _Reraiser)
         fn = quiet(fn)
     fn.graph, fn.inputs, fn.outputs, fn.source = graph, list(inputs), list(outputs), src
     return fn
-
-
-def describe_source(op) -> str:
-    """'file:line' (and the line's text) where the user's code created an op."""
-    if op.source is None:
-        return "an unknown place (the op was not created by user code)"
-    filename, lineno = op.source
-    text = linecache.getline(filename, lineno).strip()
-    return f"{filename}:{lineno}" + (f"\n    {text}" if text else "")
 
 
 class _Reraiser:

@@ -13,23 +13,29 @@ dtype and trainability (as TensorFlow's VariableSpec does).
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 from rill._core import context as _context
 from rill._core import nest
-from rill._core.errors import InvalidArgumentError, OpError
-from rill._core.graph import CONST, PLACEHOLDER, GraphTensor
-from rill._core.op import REGISTRY, execute
-from rill._core.tensor import EagerTensor
+from rill._core.convert import constant
+from rill._core.errors import InvalidArgumentError
+from rill._core.graph import PLACEHOLDER, GraphTensor, interpret
+from rill._core.op import REGISTRY, OpRecord
+from rill._core.tape import GradientTape as _GradientTape
+from rill._core.tensor import EagerTensor, Tensor
 from rill._core.tensor import wrap as _wrap
 from rill.function import signature as _sig
-from rill.function.codegen import compile_graph, describe_source
+from rill.function.codegen import compile_graph
+from rill.function.trace_type import trace_type_of
 
 _state = _context.state  # this thread's tapes, graphs and hooks
 _active = _context.active  # empty: no thread has any (plain eager)
 _new = object.__new__
 _Eager = EagerTensor
 _READ = REGISTRY["ReadVariableOp"]
+_inference_ids = itertools.count(1)
+_REPLAY = object()  # _call_recorded: the graph must be replayed op by op
 
 
 class ConcreteFunction:
@@ -68,6 +74,7 @@ class ConcreteFunction:
             out_slots.append(None if leaf is None else index.setdefault(id(leaf), len(index)))
         self._out_slots = out_slots
         self._fast = self._make_fast()
+        self._pair = None  # the compiled forward/backward pair (False: calls replay)
 
     # -- calling ---------------------------------------------------------------------------
     def _make_fast(self):
@@ -109,12 +116,13 @@ class ConcreteFunction:
         saved = _bind(self._slots, variables) if self._slots else None
         try:
             if _active and ((_state.tapes and self._taped(tensors)) or _state.op_hooks):
-                outs = self._interpret(tensors)
-                if self._single:
-                    return outs[0]
-                leaves = [None if i is None else outs[i] for i in self._out_slots]
-                return nest.pack_sequence_as(self.structured_outputs, leaves,
-                                             expand_composites=True)
+                if not _state.op_hooks:
+                    res = self._call_recorded(tensors)
+                    if res is not _REPLAY:
+                        return res
+                run = self._run  # op by op through `execute`: tapes record every op
+                return self._pack_outputs(interpret(run.graph, run.inputs, tensors,
+                                                    run.outputs, ops=run.graph.operations))
             return self._pack(self._run(*[t._value for t in tensors]))
         finally:
             if saved is not None:
@@ -130,48 +138,128 @@ class ConcreteFunction:
                     return True
         return False
 
-    def _interpret(self, tensors: list) -> list:
-        """Runs the optimized graph op by op through `execute`: tapes record every op."""
-        g = self.optimized_graph
-        env = {id(p): t for p, t in zip(self._run.inputs, tensors)}
-        for op in g.operations:
-            opdef = op.opdef
-            if opdef is PLACEHOLDER:
-                continue
-            if opdef is CONST:
-                env[id(op.outputs[0])] = _wrap(op.attrs["value"])
-                continue
+    def _call_recorded(self, tensors):
+        """The call under GradientTapes (see `forward_backward`): the compiled forward
+        function, recorded as one op on the tape that watches it; _REPLAY when the graph
+        must be replayed instead."""
+        pair = self._pair
+        if not pair:
+            if pair is False:
+                return _REPLAY
+            for tape in _state.tapes:
+                if type(tape) is not _GradientTape:
+                    return _REPLAY  # accumulators and watchers see every op
+            from rill.function import forward_backward as fb
             try:
-                if opdef is _READ:
-                    out = (op.attrs["var"].value(),)
-                else:
-                    res = execute(opdef, tuple(env[id(x)] for x in op.inputs), op.attrs)
-                    out = (res,) if opdef.num_outputs == 1 else res
-            except OpError as exc:
-                if getattr(exc, "_rill_located", False):
-                    raise
-                new = type(exc)(exc.node_def, exc.op, f"{exc.message}\n  in operation "
-                                f"{op.name!r} ({op.type}), created at {describe_source(op)}")
-                new._rill_located = True
-                raise new from exc
-            for t, v in zip(op.outputs, out):
-                env[id(t)] = v
-        return [env[id(t)] for t in self._run.outputs]
+                pair = self._pair = fb.build(self)
+            except fb.Unsupported:
+                self._pair = False
+                return _REPLAY
+        variables = pair.variables()
+        watching = None
+        for tape in _state.tapes:
+            if type(tape) is not _GradientTape:
+                return _REPLAY
+            ids = tape._ids
+            hit = False
+            for v in variables:
+                if id(v) not in ids:
+                    tape._variable_accessed(v)
+                    if id(v) not in ids:
+                        continue
+                hit = True
+            if not hit:
+                for t in tensors:
+                    if id(t) in ids:
+                        hit = True
+                        break
+            if hit:
+                if watching is not None:
+                    return _REPLAY  # nested tapes: the outer may record the inner's backward
+                watching = tape
+        if watching is None:
+            return self._pack(self._run(*[t._value for t in tensors]))
+        arrays = pair.forward(*[t._value for t in tensors])
+        n = pair.n_out
+        outs = []
+        for a in arrays[:n]:
+            t = _new(_Eager)
+            t._value = a
+            outs.append(t)
+        outs = tuple(outs)
+        watching._records.append(OpRecord(pair.opdef, (*tensors, *variables),
+                                          {"saved": arrays[n:], "variables": variables},
+                                          outs))
+        ids = watching._ids
+        for o in outs:
+            ids.add(id(o))
+        if self._single:
+            return outs[0]
+        return self._pack_outputs(outs)
+
+    def _pack_outputs(self, outs):
+        if self._single:
+            return outs[0]
+        if self.structured_outputs is None:
+            return None
+        leaves = [None if i is None else outs[i] for i in self._out_slots]
+        return nest.pack_sequence_as(self.structured_outputs, leaves, expand_composites=True)
 
     def __call__(self, *args, **kwargs):
         """Runs the graph; arguments must match the traced signature (Python arguments may be
-        left out: the traced values are used)."""
-        pos, kw = self._bind(args, kwargs)
-        pinned = self._pinned
-        key, leaves, refs = _sig.encode_call(pos, kw, [str(i) for i in range(len(pos))],
-                                             pinned)
-        if not _sig.compatible(self._pattern, key):
-            raise self._mismatch(key)
+        left out: the traced values are used). As in TensorFlow, a call that does not match
+        it may also pass just the tensor arguments, in order (the flat signature): Python
+        values and objects given when tracing stay bound.
+
+        >>> f = tf.function(lambda scale, x: x * scale)
+        >>> cf = f.get_concrete_function(3.0, tf.TensorSpec([], tf.float32))
+        >>> float(cf(tf.constant(2.0)))
+        6.0
+        """
+        try:
+            pos, kw = self._bind(args, kwargs)
+            pinned = self._pinned
+            key, leaves, refs = _sig.encode_call(pos, kw, [str(i) for i in range(len(pos))],
+                                                 pinned)
+            error = None if _sig.compatible(self._pattern, key) else self._mismatch(key)
+        except TypeError as exc:
+            error = exc
+        if error is not None:
+            flat = self._flat_arguments(args, kwargs)
+            if flat is None:
+                raise error
+            return self._call_flat(flat)
         tensors = [t for _, t in leaves]
         for t in tensors:
             if isinstance(t, _sig.TensorSpec):
                 raise TypeError(f"{self._describe()} needs a tensor, not {t!r}.")
         return self._call_flat(tensors, _sig.variable_args(refs, pinned))
+
+    def _flat_arguments(self, args: tuple, kwargs: dict):
+        """The tensors of a call made with the flat signature (one value per graph input,
+        positionally or by the input's name), converted and checked; None when the call is
+        not such a call."""
+        if self._slots or len(args) + len(kwargs) != len(self.inputs):
+            return None
+        names = [p.op.name for p in self.inputs]
+        if any(k not in names[len(args):] for k in kwargs):
+            return None
+        values = list(args) + [kwargs[n] for n in names[len(args):]]
+        out = []
+        for p, v in zip(self.inputs, values):
+            if not isinstance(v, _Eager):
+                if isinstance(v, Tensor) or hasattr(v, "_is_variable") or \
+                        not isinstance(v, (int, float, bool, complex, list, tuple)) and \
+                        type(v).__module__ != "numpy":
+                    return None
+                try:
+                    v = constant(v, dtype=p.dtype)
+                except (TypeError, ValueError):
+                    return None
+            if v.dtype != p.dtype or not p.shape.is_compatible_with(v.shape):
+                return None
+            out.append(v)
+        return out
 
     @property
     def _pinned(self) -> frozenset:
@@ -262,24 +350,83 @@ class ConcreteFunction:
     def function_type(self):
         return self._signature
 
+    @property
+    def function_def(self):
+        """The function as data, as TensorFlow's FunctionDef: `signature` (its name, and
+        `input_arg`/`output_arg` with names and types; variables are DT_RESOURCE inputs),
+        `node_def` (a NodeDef per operation) and `ret`."""
+        from rill._core.graph_def import ArgDef, FunctionDef, OpDefProto, dt_name, node_def
+        g = self.graph
+        args = [ArgDef(p.op.name, dt_name(p.dtype)) for p in self.inputs]
+        for v in g.variables:
+            read = next((op.name for op in g.operations
+                         if op.opdef is _READ and op.attrs["var"] is v), "variable")
+            args.append(ArgDef(read.lower().replace("/", "_") + "_resource",
+                               dt_name("resource")))
+        outs, ret = [], {}
+        leaves = [t for t in nest.flatten(self.structured_outputs, expand_composites=True)
+                  if t is not None]
+        for i, t in enumerate(leaves):
+            name = "identity" if i == 0 else f"identity_{i}"
+            outs.append(ArgDef(name, dt_name(t.dtype)))
+            ret[name] = f"{t.op.name}:output:{t.value_index}"
+        stateful = any(op.opdef.stateful and op.opdef is not PLACEHOLDER
+                       for op in g.operations)
+        nodes = [node_def(op) for op in g.operations if op.opdef is not PLACEHOLDER]
+        return FunctionDef(OpDefProto(self._inference_name, args, outs, stateful), nodes, ret)
+
+    @property
+    def _inference_name(self) -> str:
+        name = self.__dict__.get("_inference")
+        if name is None:
+            name = self._inference = f"__inference_{self.name}_{next(_inference_ids)}"
+        return name
+
+    @property
+    def inference_fn(self) -> AtomicFunction:
+        """The function that runs the graph (TensorFlow's AtomicFunction): called like this
+        concrete function, or with the flat tensors (`call_flat`)."""
+        return AtomicFunction(self)
+
+    def _shown_params(self) -> list:
+        """[(name, kind, value)] as TensorFlow shows them: with *args, the positional
+        parameters are positional-only; **kwargs entries are keyword-only, after the
+        declared ones."""
+        pos, kw = self._shown_inputs
+        params = self._params[:len(pos)]
+        var_pos = any(k == "VAR_POSITIONAL" for _, k in params) or \
+            self._signature is not None and any(
+                p.kind is p.VAR_POSITIONAL for p in self._signature.parameters.values())
+        out = [(n, "POSITIONAL_ONLY" if var_pos else k, v) for (n, k), v in zip(params, pos)]
+        declared = [] if self._signature is None else [
+            n for n, p in self._signature.parameters.items() if p.kind is p.KEYWORD_ONLY]
+        names = [n for n in declared if n in kw] + \
+            [k for k in nest._sorted(kw) if k not in declared]
+        return out + [(n, "KEYWORD_ONLY", kw[n]) for n in names]
+
     def pretty_printed_signature(self, verbose: bool = True) -> str:
         """The signature as TensorFlow prints it: parameters, output type and captures."""
-        pos, kw = self._shown_inputs
-        values = list(pos) + [kw[k] for k in nest._sorted(kw)]
+        shown = self._shown_params()
         if not verbose:
-            args = ", ".join(f"{n}: {_type_text(v, True)}"
-                             for (n, _), v in zip(self._params, values))
-            return f"({args}) -> {_type_text(self.structured_outputs, False)}"
+            args = []
+            for i, (n, kind, v) in enumerate(shown):
+                if kind == "KEYWORD_ONLY" and (i == 0 or shown[i - 1][1] != kind):
+                    args.append("*")
+                args.append(f"{n}: {_type_text(v, True)}")
+                if kind == "POSITIONAL_ONLY" and (i + 1 == len(shown) or
+                                                  shown[i + 1][1] != kind):
+                    args.append("/")
+            return f"({', '.join(args)}) -> {_type_text(self.structured_outputs, False)}"
         lines = ["Input Parameters:"]
-        for (name, kind), v in zip(self._params, values):
+        for name, kind, v in shown:
             lines.append(f"  {name} ({kind}): {_type_text(v, True)}")
         lines += ["Output Type:", f"  {_type_text(self.structured_outputs, False)}",
                   "Captures:"]
         caps = self.captured_inputs
         if not caps:
             lines.append("  None")
-        for c in caps:
-            lines.append(f"  {id(c)}: {_type_text(c, False)}")
+        for c in caps:  # a variable is captured as its resource handle
+            lines.append(f"  {id(c)}: TensorSpec(shape=(), dtype=tf.resource, name=None)")
         return "\n".join(lines)
 
     def pretty_printed_graph(self, optimized: bool = False) -> str:
@@ -294,6 +441,46 @@ class ConcreteFunction:
 
     def __str__(self) -> str:
         return "ConcreteFunction " + self.pretty_printed_signature()
+
+
+class AtomicFunction:
+    """What runs a concrete function's graph (`ConcreteFunction.inference_fn`)."""
+
+    def __init__(self, cf: ConcreteFunction):
+        self._cf = cf
+
+    @property
+    def name(self) -> bytes:
+        return self._cf._inference_name.encode()
+
+    @property
+    def graph(self):
+        return self._cf.graph
+
+    @property
+    def definition(self):
+        return self._cf.function_def
+
+    cached_definition = definition
+
+    @property
+    def function_type(self):
+        return self._cf.function_type
+
+    def __call__(self, *args, **kwargs):
+        return self._cf(*args, **kwargs)
+
+    def call_flat(self, *tensors) -> list:
+        """Runs the graph on its input tensors, in order; returns the flat outputs."""
+        cf = self._cf
+        outs = cf._call_flat(list(tensors))
+        return [t for t in nest.flatten(outs, expand_composites=True) if t is not None]
+
+    def __str__(self) -> str:
+        return f"<AtomicFunction> {self._cf._inference_name}" \
+            f"{self._cf.pretty_printed_signature(verbose=False)}"
+
+    __repr__ = __str__
 
 
 class VariableSlot:
@@ -387,7 +574,8 @@ def _type_text(v, keep_names: bool) -> str:
     if isinstance(v, (list, tuple)):
         head = "List" if isinstance(v, list) else "Tuple"
         return f"{head}[" + ", ".join(_type_text(x, keep_names) for x in v) + "]"
-    return f"Literal[{v!r}]"
+    tt = trace_type_of(v)
+    return repr(tt) if tt is not None else f"Literal[{v!r}]"
 
 
 def param_kinds(signature, pos: tuple, kw: dict) -> list:

@@ -75,7 +75,7 @@ class Function:
     >>> @tf.function
     ... def cube(x):
     ...     return x ** 3
-    >>> cube(tf.constant(2.0)).numpy()
+    >>> float(cube(tf.constant(2.0)))
     8.0
     """
 
@@ -88,9 +88,7 @@ class Function:
         self._name = name or getattr(python_function, "__name__", type(python_function)
                                      .__name__)
         self._autograph = autograph
-        self._jit_compile = jit_compile
         self._reduce_retracing = bool(reduce_retracing or experimental_relax_shapes)
-        self._experimental = experimental
         self._input_signature = None if input_signature is None else \
             _check_signature(input_signature, self._name)
         self._sig = _signature_of(python_function)
@@ -100,6 +98,7 @@ class Function:
         self._unbound = None  # the Function this one was bound from
         self._bound: dict = {}
         self._fast: dict = {}  # fast key -> entry(args, kwargs), see _add_fast_entry
+        self._taped: dict = {}  # the same for calls made while tapes record -> cf
         self._pinned = frozenset()  # see _pinned_variables
         self._cache: dict = {}
         self._relaxed: list = []  # (pattern with None dims, concrete function)
@@ -128,6 +127,13 @@ class Function:
             if fast is not None:
                 self._ncalls += 1
                 return fast(args, kwargs)
+        elif self._taped and not kwargs and not RUN_EAGERLY[0] and not _state.graphs:
+            # tapes are recording: calls whose arguments are exactly the graph's tensors
+            cf = self._taped.get(tuple([(_Eager, a._value.shape, a._value.dtype)
+                                        if type(a) is _Eager else None for a in args]))
+            if cf is not None:
+                self._ncalls += 1
+                return cf._call_flat(args)
         return self._call(args, kwargs)
 
     def _call(self, args: tuple, kwargs: dict):
@@ -159,6 +165,11 @@ class Function:
         variables = _sig.variable_args(refs, pinned)
         if not _active and (len(refs) == len(variables)):
             self._add_fast_entry(cf, args, kwargs, tensors, variables)
+        if not kwargs and not refs and len(tensors) == len(args) and \
+                all(t is a for t, a in zip(tensors, args)):
+            if len(self._taped) >= _CACHE_LIMIT:
+                self._taped.clear()
+            self._taped[tuple([(_Eager, a._value.shape, a._value.dtype) for a in args])] = cf
         return cf._call_flat(tensors, variables)
 
     def _pinned_variables(self, pos: tuple, kw: dict) -> frozenset:
@@ -226,7 +237,7 @@ class Function:
                 cf = trace(fn, self._name, pos, kw, pattern, leaves, refs, self._sig, params,
                            False, var_args, note)
                 self._tracing_count += 1
-        if pattern is not key:
+        if pattern is not key or _sig.has_trace_types(key):  # subtypes may reuse it
             self._relaxed.append((pattern, cf))
         self._history.on_trace(self, self._ncalls, self._last_key, key, names)
         self._last_key = key
@@ -321,6 +332,22 @@ class Function:
 
     experimental_get_concrete_function = get_concrete_function
 
+    def pretty_printed_concrete_signatures(self, verbose: bool = True) -> str:
+        """The signature of every concrete function traced so far, in tracing order, as
+        TensorFlow prints them (verbose ones separated by blank lines).
+
+        >>> f = tf.function(lambda x: x + 1)
+        >>> _ = f(tf.constant(1))
+        >>> print(f.pretty_printed_concrete_signatures(verbose=False))
+        (x: TensorSpec(shape=(), dtype=tf.int32, name=None)) -> TensorSpec(shape=(), dtype=tf.int32, name=None)
+        """  # noqa: E501
+        seen, shown = set(), []
+        for cf in self._cache.values():
+            if id(cf) not in seen:
+                seen.add(id(cf))
+                shown.append(cf.pretty_printed_signature(verbose))
+        return ("\n\n" if verbose else "\n").join(shown)
+
     def __get__(self, instance, owner=None):
         if instance is None:
             return self
@@ -334,6 +361,7 @@ class Function:
         bound.__dict__.update(self.__dict__)
         bound._unbound = self
         bound._bound, bound._fast, bound._cache, bound._relaxed = {}, {}, {}, []
+        bound._taped = {}
         bound._converted = bound._last_key = None
         bound._pinned = frozenset()
         bound._tracing_count = bound._ncalls = 0
@@ -594,3 +622,6 @@ def function(func=None, input_signature=None, autograph: bool = True, jit_compil
     if func is None:
         return lambda f: Function(f, **options)
     return Function(func, **options)
+
+
+__tf_names__ = {"tf": "function"}

@@ -10,17 +10,20 @@
     the same static shape, when broadcasting leaves x's shape and dtype as they are, and a
     cast back from a wider dtype of the same kind (float32 -> float64 -> float32), a
     reduction over no axis;
-then prunes what neither the outputs nor a side effect needs. Stateful ops (variable updates,
-random numbers, prints, control flow) are never folded or merged and keep their program order;
-variable reads are stateful too, but an unused read is dropped.
+then prunes what neither the outputs nor a side effect needs, and fuses kernels (`fuse.py`:
+a convolution with its bias and Relu, a Relu gradient moved before a max-pool gradient).
+Stateful ops (variable updates, random numbers, prints, control flow) are never folded or
+merged and keep their program order; variable reads are stateful too, but an unused read is
+dropped.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from rill._core.graph import CONST, PLACEHOLDER, Graph, GraphTensor
+from rill._core.graph import CONST, PLACEHOLDER, Graph, GraphTensor, needed_ops
 from rill._core.op import REGISTRY
+from rill.function.fuse import fuse
 
 _MUL_ONE = frozenset({"Mul"})
 _ADD_ZERO = frozenset({"AddV2", "Add"})
@@ -232,6 +235,7 @@ def optimize(graph: Graph, inputs: list, outputs: list):
     new_inputs = [rep[id(t)] for t in inputs]
     new_outputs = [rep[id(t)] for t in outputs]
     g = _prune(b.graph, new_inputs, new_outputs, side_effects)
+    new_outputs = fuse(g, new_outputs)
     g.inputs, g.outputs = new_inputs, new_outputs
     return g, new_inputs, new_outputs
 
@@ -241,12 +245,5 @@ _READ = REGISTRY["ReadVariableOp"]
 
 def _prune(graph: Graph, inputs: list, outputs: list, roots: list) -> Graph:
     """Keeps the ops that the outputs and the side-effecting ops need, and the inputs."""
-    keep: set = {id(t.op) for t in inputs}
-    stack = [t.op for t in outputs] + roots
-    while stack:
-        op = stack.pop()
-        if id(op) not in keep:
-            keep.add(id(op))
-            stack.extend(x.op for x in op.inputs if id(x.op) not in keep)
-    graph.operations = [op for op in graph.operations if id(op) in keep]
+    graph.operations = needed_ops(graph, outputs, roots + [t.op for t in inputs])
     return graph

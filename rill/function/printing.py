@@ -172,3 +172,6 @@ def _map(fn, x):
     if isinstance(x, (list, tuple)):
         return type(x)(_map(fn, v) for v in x)
     return fn(x)
+
+
+__tf_names__ = {"tf": "print"}

@@ -166,3 +166,6 @@ def numpy_function(func=None, inp=None, Tout=None, stateful=True, name=None):
     if inp is None:  # used as a decorator: the function's arguments are the inputs
         return _decorated(PY_FUNC, func, Tout, "tf.numpy_function")
     return _run(PY_FUNC, func, inp, Tout, "tf.numpy_function")
+
+
+__tf_names__ = {"tf": "numpy_function py_function"}

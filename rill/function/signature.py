@@ -4,8 +4,10 @@ A call's arguments are encoded into a hashable key that decides whether an exist
 can run it: tensors by shape and dtype (`("T", dims, numpy dtype)`), variables by shape, dtype,
 trainability and aliasing (`("VS", dims, numpy dtype, trainable, alias)`: a new variable of the
 same spec runs the same graph, as in TensorFlow; `alias` numbers the distinct variables of the
-call, so f(a, a) and f(a, b) differ), unhashable objects by identity (`("O", id)`), Python
-values by type and value (`("P", type, value)`), containers by type and children. A variable
+call, so f(a, a) and f(a, b) differ), objects whose class defines `__tf_tracing_type__` by
+the TraceType it returns (`("TT", trace type)`, see trace_type.py), unhashable objects by
+identity (`("O", id)`), Python values by type and value (`("P", type, value)`), containers by
+type and children. A variable
 the function can also reach outside its arguments (`pinned`) is keyed by identity
 (`("V", id)`), so its graph never runs on another variable. Keys of relaxed graphs
 (input_signature, reduce_retracing) hold None dimensions; `compatible(pattern, key)` says
@@ -156,6 +158,10 @@ def encode(value, path: str, leaves: list, refs: list, pinned=frozenset()):
                 alias += 1
         refs.append(value)
         return ("VS", value._shape._dims, value.dtype._np, bool(value.trainable), alias)
+    method = getattr(t, "__tf_tracing_type__", None)
+    if method is not None:  # the tracing protocol of user classes (trace_type.py)
+        from rill.function.trace_type import _TRACING
+        return ("TT", method(value, _TRACING))
     if isinstance(value, Mapping):
         keys = nest._sorted(value)
         return (t, tuple(keys), tuple(encode(value[k], _join(path, k), leaves, refs, pinned)
@@ -190,6 +196,8 @@ def compatible(pattern, key) -> bool:
     if type(pattern) is not tuple or type(key) is not tuple or len(pattern) != len(key):
         return False
     if _is_leaf(pattern):
+        if pattern[0] == "TT" and key[0] == "TT":
+            return key[1].is_subtype_of(pattern[1])
         if pattern[0] != "T" or key[0] != "T" or pattern[2] != key[2]:
             return False
         dims, got = pattern[1], key[1]
@@ -213,6 +221,9 @@ def relax(old, new):
     if type(old) is not tuple or type(new) is not tuple or len(old) != len(new):
         return None
     if _is_leaf(old):
+        if old[0] == "TT" and new[0] == "TT":
+            common = old[1].most_specific_common_supertype([new[1]])
+            return None if common is None else ("TT", common)
         if old[0] != "T" or new[0] != "T" or old[2] != new[2]:
             return None
         a, b = old[1], new[1]
@@ -228,6 +239,15 @@ def relax(old, new):
             return None
         children.append(c)
     return old[:-1] + (tuple(children),)
+
+
+def has_trace_types(key) -> bool:
+    """Whether a key holds a TraceType (a graph for it may serve its subtypes)."""
+    if type(key) is not tuple or not key:
+        return False
+    if _is_leaf(key):
+        return key[0] == "TT"
+    return any(has_trace_types(c) for c in key[-1])
 
 
 def tensor_specs(key) -> list:
@@ -315,5 +335,10 @@ def describe_leaf(node) -> str:
         return f"the variable at {node[1]:#x}"
     if kind == "O":
         return f"the object at {node[1]:#x}"
+    if kind == "TT":
+        return f"a value of trace type {node[1]!r}"
     n = len(node[-1])
     return f"a {node[0].__name__} of {n} item{'s' if n != 1 else ''}"
+
+
+__tf_names__ = {"tf": "TensorSpec"}

@@ -19,6 +19,7 @@ from rill._core.tensor import EagerTensor, Tensor
 from rill._core.tensor_shape import TensorShape
 from rill.function.concrete import ConcreteFunction, make_slots
 from rill.function.signature import TensorSpec, is_tensor_leaf, tensor_specs
+from rill.function.trace_type import placeholder as placeholder_value
 
 _state = _context.state  # this thread's tapes, graphs and hooks
 _active = _context.active  # empty: no thread has any (plain eager)
@@ -53,6 +54,10 @@ def trace(fn, name: str, pos: tuple, kw: dict, pattern, leaves: list, refs: list
         shown.append(TensorSpec(shape, dtype, user_name))
     structure = (tuple(pos), kw)
     args, kwargs = _replace_tensors(structure, placeholders)
+    flat = nest.flatten((args, kwargs))
+    if any(hasattr(type(x), "__tf_tracing_type__") for x in flat):  # trace_type.py
+        args, kwargs = nest.pack_sequence_as((args, kwargs), [placeholder_value(x)
+                                                              for x in flat])
     saved = _state.tapes[:]
     _state.tapes.clear()
     _state.graphs.append(graph)

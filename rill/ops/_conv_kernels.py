@@ -5,7 +5,8 @@ code path), strides, dilations, explicit paddings and groups; float32 stays floa
 
 A convolution is a few large BLAS products on contiguous operands:
 
-- forward:     `cols @ w`, where `cols` (windows, K * C) is one copy of a strided view of the
+- forward:     `cols @ w` (then + bias and max(., 0) per chunk in the fused op), where
+               `cols` (windows, K * C) is one copy of a strided view of the
                padded input (im2col without a Python loop over positions);
 - input grad:  one product per kernel offset, `dy @ w[k].T`, each a contiguous block added
                into that offset's slice of the padded input gradient (col2im by slices,
@@ -16,11 +17,25 @@ With few input channels (C < 4) a row of `cols` would be copied a handful of flo
 time, so the kernels build the transposed matrix (K * C, windows) instead: one contiguous
 block per kernel offset and channel. Grouped convolutions run the same products batched over
 groups. Every product first asks rill's BLAS policy for a thread count (`blas.for_flops`).
+A depthwise convolution is such a grouped one (a group per channel); with one filter per
+channel (channel multiplier 1) its gradients' products are scalings, done elementwise: the
+batched 1x1 products and the channels-first layout cost 2-3x more (MobileNet-like shapes,
+CPU time: input gradient 15 ms against 41, filter gradient 6.5 against 16; the depthwise
+kernels this replaced took 15 and 11, and 2-6x more with a multiplier above 1).
 
 Profile of the W6 network (2 cores, float32, batch 64): the products are ~75% of a
 convolution's time; building `cols` by reshaping one strided view is ~3x faster than copying
 K slices into it, and the per-offset layout of the input gradient halves the cost of col2im
 against adding strided column blocks.
+
+Measured again with the fused ops (CPU time on one core, so other processes' load counts
+less; W6 step ~23 ms, products ~7.5 ms of it): the rest is passes bound by memory over the
+26x26x32 activation, which is cold by the time the backward pass reads it (max-pool
+gradient 3.4 ms cold vs 2.0 ms hot). Alternatives measured and not kept: the input gradient
+as one (rows, F) @ (F, K * C) product plus col2im by strided column blocks (+20%), or as 9
+separate tap products (+5-15%); the tiled max-pool gradient by one 6-D comparison against
+the broadcast maximum with the ties cleared on quarter views (-5%, within noise), or row by
+row with the maximum repeated along the last axis (slower); a separable argmax (slower).
 
 Pooling is separable: a max (or sum) over a (k1, k2) window is a max over k1 rows of a max
 over k2 columns, so a window costs k1 + k2 passes, not k1 * k2. The max-pool gradient finds
@@ -246,9 +261,12 @@ def _cols(x, ksizes, strides, dilations, pads, outs, groups):
     return view.reshape(groups, k * cg, rows).transpose(0, 2, 1)
 
 
-def conv(x, w, strides, dilations, pads, outs):
+def conv(x, w, strides, dilations, pads, outs, bias=None, relu=False):
     """y[n, o, f] = sum_{k, c} xpad[n, o * s + k * d, g(f) * Cg + c] w[k, c, f], where the
-    filter w is (*K, C / groups, F) and output channel f belongs to group f // (F / groups)."""
+    filter w is (*K, C / groups, F) and output channel f belongs to group f // (F / groups).
+
+    With `bias` (F,) and `relu` (the fused op), y + bias and max(., 0) are applied to each
+    chunk while it is in cache: the same values as BiasAdd and Relu, without their passes."""
     ksizes, cg, f = w.shape[:-2], w.shape[-2], w.shape[-1]
     n, groups = x.shape[0], x.shape[-1] // cg
     k, p = math.prod(ksizes), math.prod(outs)
@@ -258,10 +276,15 @@ def conv(x, w, strides, dilations, pads, outs):
 
     def run(a, b):
         cols = _cols(x[a:b], ksizes, strides, dilations, pads, outs, groups)
+        part = out[a * p:b * p]
         if groups == 1:
-            _matmul_into(cols[0], wg, out[a * p:b * p])
+            _matmul_into(cols[0], wg, part)
         else:
-            out[a * p:b * p] = matmul(cols, wg).transpose(1, 0, 2).reshape(-1, f)
+            part[...] = matmul(cols, wg).transpose(1, 0, 2).reshape(-1, f)
+        if bias is not None:
+            part += bias
+        if relu:
+            np.maximum(part, 0, out=part)
 
     _chunked(n, _per_chunk(p * max(k * x.shape[-1], f) * x.itemsize),
              _gemm_cost(n * p * k * cg * f, k * cg, f // groups), run)
@@ -278,7 +301,8 @@ def conv_input(sizes, w, dy, strides, dilations, pads, outs):
     padded = tuple(s + b + a for s, (b, a) in zip(sizes[1:-1], pads))
     wk = w.reshape(k, cg, groups, fg)
     disjoint = _disjoint(ksizes, strides, dilations)
-    few = cg < SMALL_C  # channels outermost, as `_cols` builds them for few channels
+    scale = cg == fg == 1  # a group per channel, one filter each: products are scalings
+    few = cg < SMALL_C and not scale  # channels outermost, as `_cols` builds them
     if few:
         wt = wk.transpose(0, 2, 1, 3)  # (k, groups, cg, fg)
         dxp = np.zeros((c, n) + padded, dtype=dy.dtype)
@@ -297,8 +321,8 @@ def conv_input(sizes, w, dy, strides, dilations, pads, outs):
                 tuple(ksizes) + (c, b - a) + tuple(outs))
             target = dxp[:, a:b]
         else:  # parts[k] = dy @ w[k].T, one contiguous (images, *outs, c) block per offset
-            parts = matmul(dyg[0], wt) if groups == 1 else \
-                matmul(dyg, wt).transpose(0, 2, 1, 3)
+            parts = dy[a:b] * wk.reshape((k,) + (1,) * (len(sizes) - 1) + (c,)) if scale else \
+                matmul(dyg[0], wt) if groups == 1 else matmul(dyg, wt).transpose(0, 2, 1, 3)
             parts = parts.reshape(tuple(ksizes) + (b - a,) + tuple(outs) + (c,))
             target = dxp[a:b]
         for pos, sl in where:
@@ -320,8 +344,15 @@ def conv_filter(x, wshape, dy, strides, dilations, pads, outs):
     ksizes, cg, f = wshape[:-2], wshape[-2], wshape[-1]
     n, groups = x.shape[0], x.shape[-1] // cg
     k, p, fg = math.prod(ksizes), math.prod(outs), f // groups
+    scale = cg == fg == 1 and x.dtype.kind == "f"  # as in conv_input (einsum: no bfloat16)
+    where = [slices(pos, strides, dilations, outs) for pos in np.ndindex(*ksizes)]
+    dot = "nxyzc"[:len(outs) + 1] + "c"
+    dot = f"{dot},{dot}->c"
 
     def run(a, b):
+        if scale:  # dw[k, c] = the sum over positions of x[window k, c] * dy[c]
+            xp, d = pad(x[a:b], pads), dy[a:b]
+            return np.stack([np.einsum(dot, xp[sl], d) for sl in where])
         cols = _cols(x[a:b], ksizes, strides, dilations, pads, outs, groups)
         d = dy[a:b].reshape(-1, f)
         if groups == 1:
@@ -335,43 +366,9 @@ def conv_filter(x, wshape, dy, strides, dilations, pads, outs):
     dw = parts[0]
     for part in parts[1:]:  # in chunk order: the same sum on any number of threads
         dw += part
-    if groups == 1:
+    if groups == 1 or scale:
         return dw.reshape(wshape)
     return dw.reshape((groups, -1, cg, fg)).transpose(1, 2, 0, 3).reshape(wshape)
-
-
-# -- depthwise convolution ----------------------------------------------------------------
-def depthwise(x, w, strides, dilations, pads, outs):
-    """y[n, o, c * M + m] = sum_k xpad[n, o * s + k * d, c] w[k, c, m] (w is (*K, C, M))."""
-    ksizes, (c, m) = w.shape[:-2], w.shape[-2:]
-    xp = pad(x, pads)
-    out = np.zeros((x.shape[0],) + tuple(outs) + (c, m), dtype=x.dtype)
-    for pos in np.ndindex(*ksizes):
-        out += xp[slices(pos, strides, dilations, outs)][..., None] * w[pos]
-    return out.reshape(out.shape[:-2] + (c * m,))
-
-
-def depthwise_input(sizes, w, dy, strides, dilations, pads, outs):
-    """The gradient of `depthwise` with respect to x."""
-    ksizes, (c, m) = w.shape[:-2], w.shape[-2:]
-    dy = dy.reshape(dy.shape[:-1] + (c, m))
-    padded = (sizes[0],) + tuple(s + b + a for s, (b, a) in zip(sizes[1:-1], pads)) + (c,)
-    dxp = np.zeros(padded, dtype=dy.dtype)
-    for pos in np.ndindex(*ksizes):
-        dxp[slices(pos, strides, dilations, outs)] += np.einsum("...cm,cm->...c", dy, w[pos])
-    return crop(dxp, pads, sizes[1:-1])
-
-
-def depthwise_filter(x, wshape, dy, strides, dilations, pads, outs):
-    """The gradient of `depthwise` with respect to its filter."""
-    c, m = wshape[-2:]
-    xp = pad(x, pads)
-    dy = dy.reshape(-1, c, m)
-    dw = np.empty(wshape, dtype=x.dtype)
-    for pos in np.ndindex(*wshape[:-2]):
-        dw[pos] = np.einsum("pc,pcm->cm", xp[slices(pos, strides, dilations, outs)]
-                            .reshape(-1, c), dy)
-    return dw
 
 
 # -- pooling ------------------------------------------------------------------------------

@@ -21,9 +21,16 @@ from collections.abc import Callable
 from rill._core import context as _context
 from rill._core import nest
 from rill._core.convert import convert_to_tensor
-from rill._core.graph import CONST, PLACEHOLDER, Graph, GraphTensor
-from rill._core.op import REGISTRY, execute
-from rill._core.tensor import wrap
+from rill._core.graph import (
+    PLACEHOLDER,
+    Graph,
+    GraphTensor,
+    interpret,
+    read_now,
+    replay_op,
+    tracing,
+)
+from rill._core.op import core_ops, execute
 from rill._core.tensor_shape import as_shape
 
 _state = _context.state  # this thread's tapes, graphs and hooks
@@ -57,7 +64,7 @@ class SubGraph:
         """Makes the tensors of `structure` the outputs (values that are not tensors of this
         graph become constants or captures of this graph)."""
         g = self.graph
-        with _Tracing(g):
+        with tracing(g):
             self.outputs = [_in_graph(g, r) for r in flatten(structure)]
         self.structure = structure
         self._collect_captures()
@@ -109,7 +116,7 @@ class SubGraph:
         ins = [placeholder(g, x.shape, x.dtype) for x in self.inputs]
         dys = [placeholder(g, o.shape, o.dtype)
                for o, d in zip(self.outputs, diff_outputs) if d]
-        with _Tracing(g):
+        with tracing(g):
             tape = GradientTape(watch_accessed_variables=False)
             with tape:
                 sources = [x for x, d in zip(ins, diff_inputs) if d]
@@ -131,7 +138,7 @@ class SubGraph:
             else:
                 g = Graph(f"{self.graph.name}_pure")
                 ins = [placeholder(g, x.shape, x.dtype) for x in self.inputs]
-                with _Tracing(g):
+                with tracing(g):
                     outs = [_in_graph(g, o) for o in self.replay(ins)]
                 self._pure = SubGraph(g, ins, outs, [], self.structure)
         return self._pure
@@ -139,52 +146,22 @@ class SubGraph:
     def replay(self, args: list) -> list:
         """Runs the sub-graph's ops again in the current context (eager, or into the graph
         being traced), with `args` for its inputs. Returns the output tensors."""
-        values = {id(p): a for p, a in zip(self.inputs, args)}
-        for op in _needed_ops(self.graph, self.outputs):
-            opdef = op.opdef
-            if opdef is PLACEHOLDER:
-                if id(op.outputs[0]) not in values:
-                    raise RuntimeError(f"internal error: placeholder {op.name} of "
-                                       f"{self.graph.name} is not an input")
-                continue
-            if opdef is CONST:
-                out = (wrap(op.attrs["value"]),)
-            elif getattr(op.attrs.get("var"), "_is_variable", False):
-                # reads (and the values of updates) come from the variable itself, so tapes
-                # see the read; updates are not repeated
-                out = (op.attrs["var"].value(),)
-            else:
-                bad = _unrepeatable(op)
-                if bad is not None:
-                    raise NotImplementedError(
-                        f"Cannot differentiate through the {self.graph.name!r} branch or loop "
-                        f"body: it runs {bad.public_name} (op {bad.name}), whose values would "
-                        f"differ when the gradient recomputes the forward pass.\nhint: draw "
-                        f"random numbers (or call Python) outside tf.cond/tf.while_loop and "
-                        f"pass the result in.")
-                res = execute(opdef, tuple(values[id(x)] for x in op.inputs),
-                              _replay_attrs(op))
-                out = (res,) if opdef.num_outputs == 1 else res
-            for o, v in zip(op.outputs, out):
-                values[id(o)] = v
-        return [values[id(o)] for o in self.outputs]
+        return interpret(self.graph, self.inputs, args, self.outputs, self._replay_op)
 
-
-class _Tracing:
-    """Pushes a graph; tapes are paused (a recording outer tape must not see ops of the
-    sub-graph: it sees the control-flow op instead)."""
-
-    def __init__(self, graph: Graph):
-        self.graph = graph
-
-    def __enter__(self):
-        self.saved = _state.tapes[:]
-        _state.tapes.clear()
-        _state.graphs.append(self.graph)
-
-    def __exit__(self, *exc):
-        _state.graphs.pop()
-        _state.tapes[:] = self.saved
+    def _replay_op(self, op, inputs: list) -> tuple:
+        var = op.attrs.get("var")
+        if getattr(var, "_is_variable", False):
+            # reads (and the values of updates) come from the variable itself, so tapes see
+            # the read; updates are not repeated
+            return (read_now(var),)
+        bad = _unrepeatable(op)
+        if bad is not None:
+            raise NotImplementedError(
+                f"Cannot differentiate through the {self.graph.name!r} branch or loop body: it "
+                f"runs {bad.public_name} (op {bad.name}), whose values would differ when the "
+                f"gradient recomputes the forward pass.\nhint: draw random numbers (or call "
+                f"Python) outside tf.cond/tf.while_loop and pass the result in.")
+        return replay_op(op, inputs, _replay_attrs(op))
 
 
 def placeholder(graph: Graph, shape, dtype) -> GraphTensor:
@@ -213,7 +190,7 @@ def trace(fn: Callable, args: list, name: str, convert_outputs: bool = True):
         shape, dtype = (a.shape, a.dtype) if hasattr(a, "dtype") else a
         ins.append(placeholder(g, shape, dtype))
     sub = SubGraph(g, ins, [], [], None)
-    with _Tracing(g):
+    with tracing(g):
         result = fn(*ins)
     if convert_outputs:
         sub.set_outputs(result)
@@ -254,7 +231,7 @@ def hoist_variable_reads(subgraphs: list) -> None:
     written: set = set()
     for s in subgraphs:
         _written_variables(s.graph, written)
-    read_op = REGISTRY["ReadVariableOp"]
+    read_op = core_ops.ReadVariableOp
     hoisted: dict = {}  # id(variable) -> its read in `outer`
     for s in subgraphs:
         g = s.graph
@@ -281,7 +258,7 @@ def hoist_variable_reads(subgraphs: list) -> None:
 
 
 def _written_variables(g: Graph, out: set) -> None:
-    read_op = REGISTRY["ReadVariableOp"]
+    read_op = core_ops.ReadVariableOp
     for op in g.operations:
         var = op.attrs.get("var")
         if var is not None and op.opdef is not read_op:
@@ -330,19 +307,6 @@ def subgraphs_of(op) -> list:
     return found
 
 
-def _needed_ops(graph: Graph, outputs: list) -> list:
-    """The ops the outputs depend on, in graph order."""
-    needed: set = set()
-    stack = [o.op for o in outputs if o.op.graph is graph]
-    while stack:
-        op = stack.pop()
-        if id(op) in needed:
-            continue
-        needed.add(id(op))
-        stack.extend(x.op for x in op.inputs)
-    return [op for op in graph.operations if id(op) in needed]
-
-
 def compile_subgraph(graph: Graph, inputs: list, outputs: list) -> Callable:
     """A function of NumPy arrays (one per input placeholder) returning a tuple of arrays:
     the graph compiled by tf.function's code generator (imported here, on first run, as
@@ -352,4 +316,4 @@ def compile_subgraph(graph: Graph, inputs: list, outputs: list) -> Callable:
 
 
 def zeros_like(t):
-    return execute(REGISTRY["ZerosLike"], (t,))
+    return execute(core_ops.ZerosLike, (t,))

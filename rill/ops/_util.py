@@ -21,7 +21,7 @@ from rill._core.composite import CompositeTensorError, dispatch
 from rill._core.convert import convert_to_tensor, scalar_like
 from rill._core.errors import InvalidArgumentError
 from rill._core.graph import constant_value
-from rill._core.op import OpDef, defop, execute, record
+from rill._core.op import OpDef, OpRecord, defop, emit, execute
 from rill._core.tensor import EagerTensor, Tensor
 from rill._core.tensor import wrap as _wrap
 from rill._core.tensor_shape import TensorShape
@@ -37,6 +37,7 @@ _ndarray = np.ndarray
 # on two NumPy float scalars these give the ufunc's result some 15x faster (scalar math)
 _SCALAR_MATH = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul}
 _PY_SCALARS = (int, float, bool, complex)
+_FLOAT_SCALARS = frozenset((np.float16, np.float32, np.float64))
 _I32 = np.dtype(np.int32)
 _INT_TYPES = (int, np.integer)
 
@@ -409,19 +410,20 @@ def check_kinds(opdef: OpDef, kinds: str | None, x, arg: str = "x") -> None:
 
 
 def eager_unary(opdef: OpDef, x, kinds: str):
-    """The eager fast path of a unary op for what the inline one leaves (a tape recording, a
-    variable operand): the kernel, then a record on the tapes. None when the op must take
-    the general path (a graph is being traced, an op hook is set, another input or dtype)."""
+    """The eager fast path of a unary op for what the inline one leaves (a tape or a hook
+    active, a variable operand): the kernel, then `emit` (tapes and hooks). None when the op
+    must take the general path (a graph is being traced, another input or dtype)."""
     if _active:
         graphs, tapes, hooks = _state.lists
-        if graphs or hooks:
+        if graphs:
             return None
-        if tapes and type(x) is _Var:
-            x = x.value()  # the read is recorded
     else:
-        tapes = None
-    if type(x) is not _Eager and type(x) is not _Var:
-        return None
+        tapes = hooks = None
+    if type(x) is not _Eager:
+        if type(x) is not _Var:
+            return None
+        if tapes or hooks:
+            x = x._eager_read(tapes)  # recorded on the tapes (else its array serves)
     v = x._value
     if v.dtype.kind not in kinds:
         return None
@@ -431,8 +433,8 @@ def eager_unary(opdef: OpDef, x, kinds: str):
         return None
     t = _new(_Eager)
     t._value = out
-    if tapes:
-        record(opdef, (x,), _NO_ATTRS, (t,), tapes)
+    if tapes or hooks:
+        emit(opdef, (x,), _NO_ATTRS, (t,), tapes, hooks)
     return t
 
 
@@ -442,68 +444,98 @@ def eager_binary(opdef: OpDef, x, y, kinds: str, attrs: dict = _NO_ATTRS):
     """
     if _active:
         graphs, tapes, hooks = _state.lists
-        if graphs or hooks:
+        if graphs:
             return None
-        if tapes:  # variables are read as recorded tensors; otherwise their arrays serve
-            if type(x) is _Var:
-                x = x.value()
-            if type(y) is _Var:
-                y = y.value()
     else:
-        tapes = None
+        tapes = hooks = None
     tx, ty = type(x), type(y)
-    if tx is _Eager or tx is _Var:
+    if tapes or hooks:  # variables read as tensors (recorded): a rank-0 read is a scalar
+        if tx is _Var:
+            x = x._eager_read(tapes)
+            tx = _Eager
+        if ty is _Var:
+            y = y._eager_read(tapes)
+            ty = _Eager
+    kernel = opdef.kernel
+    if tx is _Eager or tx is _Var:  # (nothing sees a variable's read: its array serves)
         xv = x._value
         if ty is _Eager or ty is _Var:
             yv = y._value
-            if yv.dtype is not xv.dtype:
+            t = type(xv)
+            if t is type(yv) and t in _FLOAT_SCALARS:  # without asking NumPy for dtypes
+                if "f" not in kinds:
+                    return None
+                kernel = _SCALAR_MATH.get(kernel, kernel)
+            else:
+                dt = xv.dtype
+                if yv.dtype is not dt or dt.kind not in kinds:
+                    return None
+                if dt.kind in "fc" and t is not _ndarray and type(yv) is not _ndarray:
+                    kernel = _SCALAR_MATH.get(kernel, kernel)
+        elif ty is float or ty is int:
+            dt = xv.dtype
+            if dt.kind != "f" or "f" not in kinds:
                 return None
-        elif (ty is float or ty is int) and xv.dtype.kind == "f":
-            yv, y = xv.dtype.type(y), None
+            yv, y = dt.type(y), None
+            if type(xv) is not _ndarray:
+                kernel = _SCALAR_MATH.get(kernel, kernel)
         else:
             return None
-        kind = xv.dtype.kind
-    elif (ty is _Eager or ty is _Var) and (tx is float or tx is int) and \
-            y._value.dtype.kind == "f":
+    elif (ty is _Eager or ty is _Var) and (tx is float or tx is int):
         yv = y._value
-        xv, x, kind = yv.dtype.type(x), None, "f"
+        dt = yv.dtype
+        if dt.kind != "f" or "f" not in kinds:
+            return None
+        xv, x = dt.type(x), None
+        if type(yv) is not _ndarray:
+            kernel = _SCALAR_MATH.get(kernel, kernel)
     else:
         return None
-    if kind not in kinds:
-        return None
-    kernel = opdef.kernel
-    if type(xv) is not _ndarray and type(yv) is not _ndarray and kind in "fc":
-        kernel = _SCALAR_MATH.get(kernel, kernel)
     try:
-        out = kernel(xv, yv, **attrs)
+        out = kernel(xv, yv, **attrs) if attrs else kernel(xv, yv)
     except Exception:  # noqa: BLE001 - the general path raises TensorFlow's error
         return None
     t = _new(_Eager)
     t._value = out
-    if tapes:
-        inputs = (_wrap(xv) if x is None else x, _wrap(yv) if y is None else y)
-        record(opdef, inputs, attrs, (t,), tapes)
+    if tapes or hooks:
+        single = not hooks and len(tapes) == 1  # `record` inlined for the common case
+        if single:
+            tape = tapes[0]
+            ids = tape._ids
+            if id(x) not in ids and id(y) not in ids:  # (a number's None is never watched)
+                return t
+        if x is None:
+            x = _new(_Eager)
+            x._value = xv
+        elif y is None:
+            y = _new(_Eager)
+            y._value = yv
+        if single:
+            tape._records.append(OpRecord(opdef, (x, y), attrs, (t,)))
+            ids.add(id(t))
+        else:
+            emit(opdef, (x, y), attrs, (t,), tapes, hooks)
     return t
 
 
 def eager_op(opdef: OpDef, inputs: tuple, attrs: dict = _NO_ATTRS):
     """The eager fast path of an op on eager tensors already checked by the caller: the
-    kernel, then a record on the tapes. None when a graph is traced or an op hook is set, or
-    when the kernel fails (the general path then raises TensorFlow's error)."""
+    kernel, then `emit` (tapes and hooks). None when a graph is traced, or when the kernel
+    fails (the general path then raises TensorFlow's error)."""
     if _active:
         graphs, tapes, hooks = _state.lists
-        if graphs or hooks:
+        if graphs:
             return None
     else:
-        tapes = None
+        tapes = hooks = None
     try:
         out = opdef.kernel(*[x._value for x in inputs], **attrs)
     except Exception:  # noqa: BLE001
         return None
     t = _new(_Eager)
     t._value = out
-    if tapes:
-        record(opdef, inputs, attrs, (t,), tapes)
+    if tapes or hooks:
+        emit(opdef, inputs, attrs, (t,), tapes, hooks)
     return t
 
 
@@ -612,10 +644,11 @@ def unary_op(name: str, kernel, grad, public_name: str, rule=same_rule, doc: str
 
 
 def binary_op(name: str, kernel, grad, public_name: str, rule=broadcast_rule,
-              doc: str | None = None, kinds: str | None = None, string_op=None):
+              doc: str | None = None, kinds: str | None = None, string_op=None,
+              numpy_grad=None):
     """Declares an elementwise binary op and returns its public function."""
-    return make_binary(defop(name, kernel, rule, grad, public_name=public_name), doc, kinds,
-                       string_op)
+    opdef = defop(name, kernel, rule, grad, public_name=public_name, numpy_grad=numpy_grad)
+    return make_binary(opdef, doc, kinds, string_op)
 
 
 # -- gradients ----------------------------------------------------------------------------
@@ -626,7 +659,7 @@ def unbroadcast(dy, x):
         if dy._value.shape == shape:
             return dy
         if not _active:
-            return _wrap(_sum_to(dy._value, shape))
+            return _wrap(sum_to(dy._value, shape))
     xs, ds = x.shape, dy.shape
     if xs == ds and xs.is_fully_defined():
         return dy
@@ -644,10 +677,11 @@ def shape_tensor(x):
 
 
 def _sum_to_shape(dy, shape):
-    return _sum_to(dy, tuple(np.asarray(shape).tolist()))
+    return sum_to(dy, tuple(np.asarray(shape).tolist()))
 
 
-def _sum_to(dy, shape: tuple):
+def sum_to(dy, shape: tuple):
+    """`unbroadcast` on NumPy values: `dy` summed to `shape`."""
     if dy.shape == shape:
         return dy
     lead = dy.ndim - len(shape)

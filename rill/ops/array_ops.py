@@ -25,6 +25,7 @@ from rill._core.tensor import EagerTensor
 from rill._core.tensor import wrap as _wrap
 from rill._core.tensor_shape import TensorShape
 from rill.ops import math_ops as _m
+from rill.ops import reduction_ops as _r
 from rill.ops._util import (
     BROADCAST_TO,
     SHAPE,
@@ -64,9 +65,10 @@ def shape(input, out_type=_dtypes.int32, name=None):  # noqa: A002 - TensorFlow'
     except CompositeTensorError:  # composite (issue 11)
         return dispatch("tf.shape", (input, out_type))
     out_type = _dtypes.as_dtype(out_type)
-    if type(x) is _Eager:
-        return _wrap(np.array(x._value.shape, dtype=out_type._np))
-    if x.shape.is_fully_defined():
+    if type(x) is _Eager:  # eager ops reach tapes and hooks through execute
+        if not _active:
+            return _wrap(np.array(x._value.shape, dtype=out_type._np))
+    elif x.shape.is_fully_defined():  # known while tracing: a constant
         return _wrap(np.array(x.shape.as_list(), dtype=out_type._np))
     return execute(SHAPE, (x,), {"out_type": out_type})
 
@@ -87,7 +89,7 @@ def rank(input, name=None):  # noqa: A002
     except CompositeTensorError:  # composite (issue 11)
         return dispatch("tf.rank", (input,))
     r = x.shape.rank
-    if r is not None:
+    if r is not None and not (_active and type(x) is _Eager):
         return _wrap(np.int32(r))
     return execute(RANK, (x,))
 
@@ -105,7 +107,7 @@ def size(input, out_type=_dtypes.int32, name=None):  # noqa: A002
         return dispatch("tf.size", (input, out_type))
     out_type = _dtypes.as_dtype(out_type)
     n = x.shape.num_elements()
-    if n is not None:
+    if n is not None and not (_active and type(x) is _Eager):
         return _wrap(out_type._np.type(n))
     return execute(SIZE, (x,), {"out_type": out_type})
 
@@ -327,7 +329,7 @@ def _fill_kernel(dims, value):
 
 
 FILL = defop("Fill", _fill_kernel, lambda dims, value: (dims_rule(dims), value.dtype),
-             lambda op, dy: (None, _m.reduce_sum(dy)), public_name="tf.fill")
+             lambda op, dy: (None, _r.reduce_sum(dy)), public_name="tf.fill")
 
 
 def fill(dims, value, name=None, layout=None):
@@ -375,7 +377,7 @@ def _filled(shape, dtype, one: bool, fn: str):
         value = np.array(b"", dtype=object)
     else:
         value = dtype._np.type(1 if one else 0)
-    if not (_active and _state.graphs):
+    if not _active:
         dims = _static_dims(shape)
         if dims is not None:
             if dtype is _dtypes.string:
@@ -403,7 +405,7 @@ def ones(shape, dtype=_dtypes.float32, name=None, layout=None):
 
 
 def _filled_like(input, dtype, opdef, one: bool):  # noqa: A002
-    if dtype is None and type(input) is _Eager and not (_active and _state.graphs):
+    if dtype is None and type(input) is _Eager and not _active:
         v = input._value
         return _wrap(np.ones_like(v) if one else np.zeros_like(v))
     try:
@@ -471,7 +473,7 @@ def range_(start, limit=None, delta=1, dtype=None, name="range"):
         start, limit = 0, start
     if dtype is not None:
         dtype = _dtypes.as_dtype(dtype)
-    if not (_active and _state.graphs) and type(start) is int and type(limit) is int \
+    if not _active and type(start) is int and type(limit) is int \
             and type(delta) is int \
             and dtype in (None, _dtypes.int32, _dtypes.int64):
         _check_range(start, limit, delta)
@@ -519,8 +521,8 @@ def _linspace_grad(op, dy):
     w = linspace(_wrap(npd.type(0)), _wrap(npd.type(1)), num)
     w = reshape(w, [-1] + [1] * (r - 1 - a))
     dy = to_tensor(dy)
-    gstop = _m.reduce_sum(_m.multiply(dy, w), axis=a)
-    gstart = _m.reduce_sum(_m.subtract(dy, _m.multiply(dy, w)), axis=a)
+    gstop = _r.reduce_sum(_m.multiply(dy, w), axis=a)
+    gstart = _r.reduce_sum(_m.subtract(dy, _m.multiply(dy, w)), axis=a)
     return unbroadcast(gstart, start), unbroadcast(gstop, stop), None
 
 
@@ -581,7 +583,7 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
            [0., 0., 1.]], dtype=float32)
     """
     if type(indices) is _Eager and type(depth) is int and depth >= 0 and on_value is None \
-            and off_value is None and axis in (None, -1) and not (_active and _state.graphs):
+            and off_value is None and axis in (None, -1) and not _active:
         v = indices._value
         if v.dtype.kind in "iu":
             npd = _dtypes.float32._np if dtype is None else _dtypes.as_dtype(dtype)._np
@@ -633,13 +635,13 @@ def sequence_mask(lengths, maxlen=None, dtype=_dtypes.bool, name=None):
         if type(lens) is _Eager:
             maxlen = int(lens._value.max()) if lens._value.size else 0
         else:
-            maxlen = _m.reduce_max(lens)
+            maxlen = _r.reduce_max(lens)
     m = int_tensor(maxlen, "tf.sequence_mask", "maxlen")
     if m.shape.rank not in (0, None):
         raise ValueError(f"tf.sequence_mask: Argument `maxlen` must be scalar, got shape "
                          f"{m.shape}.")
     row = range_(0, _m.cast(m, lens.dtype), 1)
-    if type(lens) is _Eager and type(row) is _Eager and not (_active and _state.graphs):
+    if type(lens) is _Eager and type(row) is _Eager and not _active:
         out = _wrap(row._value < np.expand_dims(lens._value, -1))
     else:
         out = _m.less(row, expand_dims(lens, -1))
@@ -838,8 +840,15 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
             f"[Op:Sqrt]\nhint: tf.cast(t, tf.float32).")
     c = to_tensor(clip_norm) if is_tensor_like(clip_norm) else \
         convert_to_tensor(clip_norm, dtype=x.dtype)
-    l2sum = _m.reduce_sum(_m.multiply(x, x), axes, keepdims=True)
+    l2sum = _r.reduce_sum(_m.multiply(x, x), axes, keepdims=True)
     pred = _m.greater(l2sum, 0.0)
     # the norm of an all-zero slice is 0, with a finite gradient (sqrt is not used at 0)
     l2norm = where(pred, _m.sqrt(where(pred, l2sum, ones_like(l2sum))), l2sum)
     return _m.divide_no_check(_m.multiply(x, c), _m.maximum(l2norm, c))
+
+
+__tf_names__ = {
+    "tf": "broadcast_to clip_by_norm expand_dims fill identity linspace meshgrid one_hot ones "
+          "ones_like range=range_ rank reshape searchsorted sequence_mask shape shape_n size "
+          "squeeze stop_gradient where zeros zeros_like",
+}

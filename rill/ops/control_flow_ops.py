@@ -121,6 +121,7 @@ def _branches_grad(op, *dys):
                     for i, a in enumerate(args))
     if not any(diff_in):
         return (None,) * len(op.inputs)
+    dys = [d._to_dense() if hasattr(d, "_to_dense") else d for d in dys]  # IndexedSlices
     diff_out = tuple(d is not None for d in dys)
     branches = tuple(b.vjp(diff_in, diff_out) for b in op.attrs["branches"])
     specs = tuple((a.shape, a.dtype) for a, d in zip(args, diff_in) if d)
@@ -691,3 +692,6 @@ def _relaxed(a: TensorShape, b: TensorShape):
     r = a.most_specific_compatible_shape(b)
     return None if r.rank is None else r.as_list()
 
+
+
+__tf_names__ = {"tf": "case cond switch_case while_loop"}

@@ -1,12 +1,13 @@
 """Convolution and pooling (`tf.nn.conv2d`, `tf.nn.conv3d`, `tf.nn.max_pool3d`, ...).
 
 The ops are TensorFlow's: Conv2D (1-D and 2-D, grouped when the input has a multiple of the
-filter's depth), Conv3D, DepthwiseConv2dNative, MaxPool/AvgPool (1-D and 2-D) and
-MaxPool3D/AvgPool3D, each with its gradient ops. The gradients of a convolution are ops of
-their own (Conv2DBackpropInput, Conv2DBackpropFilter, ...) whose gradients are convolutions
-again, so convolutions can be differentiated twice; the transposed convolutions are the
-input-gradient ops. Kernels are channels-last and rank-generic; they live in
-`_conv_kernels.py`, with the notes on how they are fast.
+filter's depth), Conv3D, DepthwiseConv2dNative (the grouped convolution with a group per
+channel, declared by the same factory, so with the same rule, kernels and gradients),
+MaxPool/AvgPool (1-D and 2-D) and MaxPool3D/AvgPool3D, each with its gradient ops. The
+gradients of a convolution are ops of their own (Conv2DBackpropInput, Conv2DBackpropFilter,
+...) whose gradients are convolutions again, so convolutions can be differentiated twice;
+the transposed convolutions are the input-gradient ops. Kernels are channels-last and
+rank-generic; they live in `_conv_kernels.py`, with the notes on how they are fast.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rill._core.op import defop, execute
 from rill._core.tensor_shape import TensorShape
 from rill.ops import _conv_kernels as K
 from rill.ops._util import dims_rule, shape_tensor, to_tensor
+from rill.ops.nn_ops import BIAS_ADD_GRAD, RELU_GRAD
 
 
 def _ints(sizes) -> tuple:
@@ -47,30 +49,70 @@ def _check_out_backprop(dy, outs, what):
                          f"gives {tuple(outs)}")
 
 
-# -- convolution (Conv2D, Conv3D) and its gradients ---------------------------------------
-def _conv_kernel(x, w, *, strides, dilations, padding, explicit):
-    outs, pads = K.geometry(x.shape[1:-1], w.shape[:-2], strides, dilations, padding, explicit)
-    return K.conv(x, w, strides, dilations, pads, outs)
+# -- convolution (Conv2D, Conv3D, DepthwiseConv2dNative, the fused ones) and gradients -----
+# A depthwise convolution is a grouped one with a group per input channel: its filter
+# (*K, C, M) read as (*K, 1, C * M) (output channel c * M + m belongs to group c). So every
+# convolution here shares one rule, one set of kernels and one set of gradients.
+def _kernels(depthwise: bool) -> tuple:
+    """(forward, input gradient, filter gradient) kernels; the forward one also serves the
+    fused ops (bias `b` and `fused_ops`)."""
+    def grouped(shape: tuple) -> tuple:
+        return shape[:-2] + (1, shape[-2] * shape[-1]) if depthwise else shape
+
+    def fwd(x, w, b=None, *, strides, dilations, padding, explicit, fused_ops=()):
+        w = w.reshape(grouped(w.shape))
+        outs, pads = K.geometry(x.shape[1:-1], w.shape[:-2], strides, dilations, padding,
+                                explicit)
+        return K.conv(x, w, strides, dilations, pads, outs, bias=b, relu="Relu" in fused_ops)
+
+    def inp(sizes, w, dy, *, strides, dilations, padding, explicit):
+        sizes, w = _ints(sizes), w.reshape(grouped(w.shape))
+        outs, pads = K.geometry(sizes[1:-1], w.shape[:-2], strides, dilations, padding,
+                                explicit)
+        _check_out_backprop(dy, outs, f"an input of shape {sizes}")
+        if w.shape[-2] == 0 or sizes[-1] % w.shape[-2]:
+            raise ValueError(f"input depth {sizes[-1]} is not a multiple of the filter's "
+                             f"depth {w.shape[-2]}")
+        return K.conv_input(sizes, w, dy, strides, dilations, pads, outs)
+
+    def flt(x, sizes, dy, *, strides, dilations, padding, explicit):
+        sizes = _ints(sizes)
+        outs, pads = K.geometry(x.shape[1:-1], sizes[:-2], strides, dilations, padding,
+                                explicit)
+        _check_out_backprop(dy, outs, "the input")
+        return K.conv_filter(x, grouped(sizes), dy, strides, dilations, pads,
+                             outs).reshape(sizes)
+
+    return fwd, inp, flt
 
 
-def _conv_input_kernel(sizes, w, dy, *, strides, dilations, padding, explicit):
-    sizes = _ints(sizes)
-    outs, pads = K.geometry(sizes[1:-1], w.shape[:-2], strides, dilations, padding, explicit)
-    _check_out_backprop(dy, outs, f"an input of shape {sizes}")
-    if w.shape[-2] == 0 or sizes[-1] % w.shape[-2]:
-        raise ValueError(f"input depth {sizes[-1]} is not a multiple of the filter's depth "
-                         f"{w.shape[-2]}")
-    return K.conv_input(sizes, w, dy, strides, dilations, pads, outs)
+def _out_depth(c, ws: TensorShape, depthwise: bool, fail):
+    """The output channels of a convolution of `c` input channels with filters of static
+    shape `ws` (None where unknown); channel counts that do not fit raise `fail(message,
+    hint)`."""
+    cg, f = (ws[-2], ws[-1]) if ws.rank is not None else (None, None)
+    if depthwise:  # as the grouped convolution it is
+        if c is not None and cg is not None and c != cg:
+            raise fail(f"input has {c} channels but the filter expects {cg} (filter of shape "
+                       f"{ws} is [*spatial, in_channels, multiplier]).",
+                       "check the channel axis (data_format) and the filter shape.")
+        c = c if cg is None else cg
+        cg, f = 1, None if c is None or f is None else c * f
+    if c is not None and cg is not None:
+        if cg == 0 or c % cg:
+            raise fail(f"input depth must be evenly divisible by filter depth: {c} vs {cg}; "
+                       f"input has {c} channels but filters of shape {ws} expect {cg} "
+                       f"([*spatial, in_channels / groups, out_channels]).",
+                       "check the channel axis (data_format) and the filter shape.")
+        if f is not None and f % (c // cg):
+            raise fail(f"output depth must be evenly divisible by number of groups: {f} vs "
+                       f"{c // cg}.", f"give the filters a multiple of {c // cg} output "
+                       f"channels.")
+    return f
 
 
-def _conv_filter_kernel(x, sizes, dy, *, strides, dilations, padding, explicit):
-    sizes = _ints(sizes)
-    outs, pads = K.geometry(x.shape[1:-1], sizes[:-2], strides, dilations, padding, explicit)
-    _check_out_backprop(dy, outs, "the input")
-    return K.conv_filter(x, sizes, dy, strides, dilations, pads, outs)
-
-
-def _conv_rule(x, w, *, strides, dilations, padding, explicit, name="Conv2D"):
+def _conv_rule(x, w, *, strides, dilations, padding, explicit, name="Conv2D",
+               depthwise=False):
     _check_dtypes(name, x, w)
     ns = len(strides)
     xs, ws = x.shape, w.shape
@@ -78,29 +120,24 @@ def _conv_rule(x, w, *, strides, dilations, padding, explicit, name="Conv2D"):
         return TensorShape(None), x.dtype
     if xs.rank != ns + 2:
         raise ValueError(f"input must have rank {ns + 2}, got shape {xs}")
+    f = _out_depth(xs[-1], ws, depthwise,
+                   lambda message, hint: ValueError(f"{name}: {message}\nhint: {hint}"))
     k = ws.as_list()[:ns] if ws.rank is not None else [None] * ns
-    c_in, f = (ws[-2], ws[-1]) if ws.rank is not None else (None, None)
-    if c_in is not None and xs[-1] is not None:
-        if c_in == 0 or xs[-1] % c_in:
-            raise ValueError(f"input depth must be evenly divisible by filter depth: "
-                             f"{xs[-1]} vs {c_in} (filter shape {ws})")
-        if f is not None and f % (xs[-1] // c_in):
-            raise ValueError(f"output depth must be evenly divisible by number of groups: "
-                             f"{f} vs {xs[-1] // c_in}")
     outs, _ = K.geometry(xs.as_list()[1:-1], k, strides, dilations, padding, explicit)
     return TensorShape([xs[0]] + outs + [f]), x.dtype
 
 
-def _conv_ops(names: tuple, public: str) -> tuple:
-    """Declares a convolution and its gradient ops: (forward, input grad, filter grad)."""
-    fwd_name, input_name, filter_name = names
+def _conv_ops(names: tuple, public: str, depthwise: bool = False) -> tuple:
+    """Declares a convolution and its gradient ops, and, given a fourth name, the fused
+    convolution: (forward, input grad, filter grad, fused or None)."""
+    fwd_name, input_name, filter_name, *fused_name = names
+    fwd_k, input_k, filter_k = _kernels(depthwise)
     ops = {}
 
-    def grad(op, dy):
-        x, w = op.inputs
-        gx = execute(ops["input"], (shape_tensor(x), w, dy), op.attrs) if op.needs_grad(0) \
+    def grads(op, x, w, dy, attrs):  # the gradients in x and w of sum(conv(x, w) * dy)
+        gx = execute(ops["input"], (shape_tensor(x), w, dy), attrs) if op.needs_grad(0) \
             else None
-        gw = execute(ops["filter"], (x, shape_tensor(w), dy), op.attrs) if op.needs_grad(1) \
+        gw = execute(ops["filter"], (x, shape_tensor(w), dy), attrs) if op.needs_grad(1) \
             else None
         return gx, gw
 
@@ -126,93 +163,54 @@ def _conv_ops(names: tuple, public: str) -> tuple:
         _check_dtypes(filter_name, x, dy)
         return _sizes_rule(sizes, x, x.dtype)
 
-    ops["fwd"] = defop(fwd_name, _conv_kernel,
-                       lambda x, w, **a: _conv_rule(x, w, name=fwd_name, **a), grad,
-                       public_name=public)
-    ops["input"] = defop(input_name, _conv_input_kernel, input_rule, input_grad,
-                         public_name=f"{public}_transpose")
-    ops["filter"] = defop(filter_name, _conv_filter_kernel, filter_rule, filter_grad,
+    ops["fwd"] = defop(
+        fwd_name, fwd_k,
+        lambda x, w, **a: _conv_rule(x, w, name=fwd_name, depthwise=depthwise, **a),
+        lambda op, dy: grads(op, *op.inputs, dy, op.attrs), public_name=public)
+    ops["input"] = defop(input_name, input_k, input_rule, input_grad, public_name=(
+        f"{public} (input gradient)" if depthwise else f"{public}_transpose"))
+    ops["filter"] = defop(filter_name, filter_k, filter_rule, filter_grad,
                           public_name=f"{public} (filter gradient)")
-    return ops["fwd"], ops["input"], ops["filter"]
+    if not fused_name:
+        return ops["fwd"], ops["input"], ops["filter"], None
+
+    # `_FusedConv2D`: conv(x, w) + b, then the `fused_ops` after "BiasAdd" ("Relu" or
+    # none), in one kernel. Only the optimizer of traced graphs (rill/function/fuse.py)
+    # creates it; its gradient is that of the ops it replaces.
+    def fused_rule(x, w, b, *, fused_ops, **attrs):
+        _check_dtypes(fused_name[0], x, w, b)
+        return _conv_rule(x, w, name=fused_name[0], **attrs)
+
+    def fused_grad(op, dy):
+        x, w, _ = op.inputs
+        if "Relu" in op.attrs["fused_ops"]:
+            dy = execute(RELU_GRAD, (dy, op.outputs[0]))
+        gb = execute(BIAS_ADD_GRAD, (dy,), {"data_format": None}) if op.needs_grad(2) \
+            else None
+        attrs = {k: v for k, v in op.attrs.items() if k != "fused_ops"}
+        return (*grads(op, x, w, dy, attrs), gb)
+
+    fused = defop(fused_name[0], fwd_k, fused_rule, fused_grad,
+                  public_name=f"{public} (fused)")
+    fused.fresh_output = True  # a new array, as Relu's
+    return ops["fwd"], ops["input"], ops["filter"], fused
 
 
-CONV, CONV_INPUT, CONV_FILTER = _conv_ops(
-    ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"), "tf.nn.conv2d")
-CONV3D, CONV3D_INPUT, CONV3D_FILTER = _conv_ops(
-    ("Conv3D", "Conv3DBackpropInputV2", "Conv3DBackpropFilterV2"), "tf.nn.conv3d")
+CONV, CONV_INPUT, CONV_FILTER, FUSED_CONV = _conv_ops(
+    ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "_FusedConv2D"),
+    "tf.nn.conv2d")
+CONV3D, CONV3D_INPUT, CONV3D_FILTER, FUSED_CONV3D = _conv_ops(
+    ("Conv3D", "Conv3DBackpropInputV2", "Conv3DBackpropFilterV2", "_FusedConv3D"),
+    "tf.nn.conv3d")
+DEPTHWISE, DW_INPUT, DW_FILTER, _ = _conv_ops(
+    ("DepthwiseConv2dNative", "DepthwiseConv2dNativeBackpropInput",
+     "DepthwiseConv2dNativeBackpropFilter"), "tf.nn.depthwise_conv2d", depthwise=True)
 
 
 def _conv_opdefs(n: int) -> tuple:
     """(forward, input grad, filter grad) of an n-D convolution."""
     return (CONV3D, CONV3D_INPUT, CONV3D_FILTER) if n == 3 else \
         (CONV, CONV_INPUT, CONV_FILTER)
-
-
-# -- depthwise convolution ----------------------------------------------------------------
-def _dw_kernel(x, w, *, strides, dilations, padding, explicit):
-    outs, pads = K.geometry(x.shape[1:-1], w.shape[:-2], strides, dilations, padding, explicit)
-    return K.depthwise(x, w, strides, dilations, pads, outs)
-
-
-def _dw_input_kernel(sizes, w, dy, *, strides, dilations, padding, explicit):
-    sizes = _ints(sizes)
-    outs, pads = K.geometry(sizes[1:-1], w.shape[:-2], strides, dilations, padding, explicit)
-    return K.depthwise_input(sizes, w, dy, strides, dilations, pads, outs)
-
-
-def _dw_filter_kernel(x, sizes, dy, *, strides, dilations, padding, explicit):
-    sizes = _ints(sizes)
-    outs, pads = K.geometry(x.shape[1:-1], sizes[:-2], strides, dilations, padding, explicit)
-    return K.depthwise_filter(x, sizes, dy, strides, dilations, pads, outs)
-
-
-def _dw_rule(x, w, *, strides, dilations, padding, explicit):
-    _check_dtypes("DepthwiseConv2dNative", x, w)
-    xs, ws = x.shape, w.shape
-    if xs.rank is None:
-        return TensorShape(None), x.dtype
-    ns = len(strides)
-    k = ws.as_list()[:ns] if ws.rank is not None else [None] * ns
-    c, m = (ws[-2], ws[-1]) if ws.rank is not None else (None, None)
-    if c is not None and xs[-1] is not None and c != xs[-1]:
-        raise ValueError(f"input depth {xs[-1]} does not match the filter's depth {c} "
-                         f"(filter shape {ws})")
-    outs, _ = K.geometry(xs.as_list()[1:-1], k, strides, dilations, padding, explicit)
-    cm = None if c is None and xs[-1] is None or m is None else (c or xs[-1]) * m
-    return TensorShape([xs[0]] + outs + [cm]), x.dtype
-
-
-def _dw_grad(op, dy):
-    x, w = op.inputs
-    gx = execute(DW_INPUT, (shape_tensor(x), w, dy), op.attrs) if op.needs_grad(0) else None
-    gw = execute(DW_FILTER, (x, shape_tensor(w), dy), op.attrs) if op.needs_grad(1) else None
-    return gx, gw
-
-
-def _dw_input_grad(op, ddx):
-    _, w, dy = op.inputs
-    gw = execute(DW_FILTER, (ddx, shape_tensor(w), dy), op.attrs) if op.needs_grad(1) \
-        else None
-    gdy = execute(DEPTHWISE, (ddx, w), op.attrs) if op.needs_grad(2) else None
-    return None, gw, gdy
-
-
-def _dw_filter_grad(op, ddw):
-    x, _, dy = op.inputs
-    gx = execute(DW_INPUT, (shape_tensor(x), ddw, dy), op.attrs) if op.needs_grad(0) \
-        else None
-    gdy = execute(DEPTHWISE, (x, ddw), op.attrs) if op.needs_grad(2) else None
-    return gx, None, gdy
-
-
-DEPTHWISE = defop("DepthwiseConv2dNative", _dw_kernel, _dw_rule, _dw_grad,
-                  public_name="tf.nn.depthwise_conv2d")
-DW_INPUT = defop("DepthwiseConv2dNativeBackpropInput", _dw_input_kernel,
-                 lambda sizes, w, dy, **a: _sizes_rule(sizes, dy, dy.dtype), _dw_input_grad,
-                 public_name="tf.nn.depthwise_conv2d (input gradient)")
-DW_FILTER = defop("DepthwiseConv2dNativeBackpropFilter", _dw_filter_kernel,
-                  lambda x, sizes, dy, **a: _sizes_rule(sizes, x, x.dtype), _dw_filter_grad,
-                  public_name="tf.nn.depthwise_conv2d (filter gradient)")
 
 
 # -- pooling (MaxPool, AvgPool, MaxPool3D, AvgPool3D) and gradients ------------------------
@@ -410,23 +408,8 @@ def _conv_call(kind, fn, n, input, filters, strides, padding, data_format, dilat
     if x.dtype is not w.dtype:
         raise _fail(fn, op, f"input is {x.dtype.name} but filters are {w.dtype.name}.",
                     "tf.cast both to one float dtype.")
-    depth = ws[-2] if ws.rank is not None else None
     c = (xs[1] if cf else xs[-1]) if xs.rank is not None else None
-    if c is not None and depth is not None:
-        if kind == "depthwise" and c != depth:
-            raise _fail(fn, op, f"input has {c} channels but the filter expects {depth} "
-                        f"(filter of shape {ws} is [*spatial, in_channels, multiplier]).",
-                        "check the channel axis (data_format) and the filter shape.")
-        if kind == "conv" and (depth == 0 or c % depth):
-            raise _fail(fn, op, f"input depth must be evenly divisible by filter depth: {c} "
-                        f"vs {depth}; input has {c} channels but filters of shape {ws} "
-                        f"expect {depth} ([*spatial, in_channels / groups, out_channels]).",
-                        "check the channel axis (data_format) and the filter shape.")
-        groups = c // depth if depth else 1
-        if kind == "conv" and ws[-1] is not None and ws[-1] % groups:
-            raise _fail(fn, op, f"output depth must be evenly divisible by number of groups: "
-                        f"{ws[-1]} vs {groups}.",
-                        f"give the filters a multiple of {groups} output channels.")
+    _out_depth(c, ws, kind == "depthwise", lambda message, hint: _fail(fn, op, message, hint))
     if cf:
         return _to_first(execute(opdef, (_to_last(x, n), w), attrs), n)
     return execute(opdef, (x, w), attrs)
@@ -764,3 +747,10 @@ def _dilated_pool(x, kind, window, dilations):
                                        zip(pos, dilations, outs))]
         out = tap if out is None else (maximum(out, tap) if kind == "max" else add(out, tap))
     return out if kind == "max" else multiply(out, 1.0 / int(np.prod(window)))
+
+
+__tf_names__ = {
+    "nn": "avg_pool avg_pool1d avg_pool2d avg_pool3d conv1d conv1d_transpose conv2d "
+          "conv2d_transpose conv3d conv3d_transpose conv_transpose convolution depthwise_conv2d "
+          "max_pool max_pool1d max_pool2d max_pool3d pool separable_conv2d",
+}

@@ -522,3 +522,13 @@ def _dim_tensor(tf, x, axis: int):
     if rank is not None:
         return tf.unstack(s, num=rank)[axis]
     return tf.gather(s, axis if axis >= 0 else tf.add(tf.size(s), axis))
+
+
+__tf_names__ = {
+    "tf debugging": "Assert assert_equal assert_greater assert_less assert_rank",
+    "debugging": "assert_all_finite assert_greater_equal assert_integer assert_less_equal "
+                 "assert_near assert_negative assert_non_negative assert_non_positive "
+                 "assert_none_equal assert_positive assert_proper_iterable assert_rank_at_least "
+                 "assert_rank_in assert_same_float_dtype assert_scalar assert_shapes assert_type "
+                 "check_numerics is_numeric_tensor",
+}

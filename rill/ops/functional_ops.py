@@ -1,5 +1,6 @@
 """Higher-order functions over the first axis: `tf.map_fn`, `tf.scan`, `tf.foldl`,
-`tf.foldr`, `tf.vectorized_map`; and `tf.hessians`.
+`tf.foldr` and `tf.vectorized_map` (which runs its function over the whole batch through
+`rill.ops.vectorize`, and falls back to a loop like the others).
 
 Eagerly each is a Python loop over the slices of `elems` (`tf.unstack`) whose results are
 stacked, so tapes see ordinary ops. While a `tf.function` traces, the loop is one
@@ -9,15 +10,13 @@ others. Both are built from differentiable ops, so gradients flow through them.
 
 from __future__ import annotations
 
-import numpy as np
-
 from rill._core import context as _context
 from rill._core import dtypes as _dtypes
 from rill._core import nest
 from rill._core.errors import InvalidArgumentError, OutOfRangeError
 from rill._core.tensor import Tensor
 from rill._core.tensor_shape import TensorShape, as_shape
-from rill.ops import array_ops, manip_ops
+from rill.ops import array_ops, manip_ops, vectorize
 from rill.ops._util import to_tensor
 from rill.ops.control_flow_ops import while_loop
 from rill.ops.tensor_array_ops import TensorArray
@@ -330,8 +329,14 @@ def foldr(fn, elems, initializer=None, parallel_iterations=10, back_prop=True,
 # -- vectorized_map --------------------------------------------------------------------------
 def vectorized_map(fn, elems, fallback_to_while_loop=True, warn=True):
     """`fn` applied to every slice of `elems` along axis 0, results stacked
-    (`tf.vectorized_map`). rill runs it as a loop (TensorFlow's fallback); unlike `map_fn`
-    the output structure and dtypes are whatever `fn` returns.
+    (`tf.vectorized_map`); unlike `map_fn` the output structure and dtypes are whatever `fn`
+    returns.
+
+    `fn` is traced once and its graph run over the whole batch (`rill.ops.vectorize`): each
+    op by its batching rule, an op without one once per slice (TensorFlow's while-loop
+    fallback; with `fallback_to_while_loop=False` that raises `ValueError`, and `warn` logs
+    it). A function that cannot be traced (Python control flow on a tensor) or has effects
+    (variable updates, prints) runs as a loop over the slices, as does a batch of unknown size.
 
     >>> tf.vectorized_map(lambda r: r * 2, tf.constant([[1, 2], [3, 4]])).numpy()
     array([[2, 4],
@@ -340,6 +345,16 @@ def vectorized_map(fn, elems, fallback_to_while_loop=True, warn=True):
     api = "tf.vectorized_map"
     _check_fn(fn, api)
     flat = _flat_elems(elems, api)
+    n = _static_length(flat)
+    if type(n) is int and n > 0:
+        out = vectorize.vectorized_map(fn, flat, elems, n, fallback_to_while_loop, warn)
+        if out is not NotImplemented:
+            return out
+    return _loop_map(fn, elems, flat, api)
+
+
+def _loop_map(fn, elems, flat: list, api: str):
+    """vectorized_map as a loop over the slices."""
     slices_spec = [(e.shape[1:] if e.shape.rank is not None else TensorShape(None), e.dtype)
                    for e in flat]
     if not (_active and _state.graphs):
@@ -366,58 +381,4 @@ def vectorized_map(fn, elems, fallback_to_while_loop=True, warn=True):
     return map_fn(fn, elems, fn_output_signature=signature)
 
 
-# -- hessians ------------------------------------------------------------------------------
-def _graph_gradients(ys: list, xs: list) -> list:
-    """Symbolic gradients of sum(ys) with respect to xs in the graph being traced (what
-    `tf.gradients` computes): the graph's ops from xs to ys are walked backwards."""
-    from rill._core.graph import CONST, PLACEHOLDER
-    from rill._core.op import OpRecord
-    from rill._core.tape import run_backward
-
-    graph = _state.graphs[-1]
-    source_ids = {id(x) for x in xs}
-    reach, relevant = set(source_ids), []
-    for op in list(graph.operations):
-        if op.opdef is CONST or op.opdef is PLACEHOLDER:
-            continue
-        for x in op.inputs:
-            if id(x) in reach:
-                relevant.append(OpRecord(op.opdef, op.inputs, op.attrs, op.outputs))
-                reach.update(id(o) for o in op.outputs)
-                break
-    return run_backward((relevant, reach, source_ids), ys, None, xs)
-
-
-def hessians(ys, xs, gate_gradients=False, aggregation_method=None, name="hessians"):
-    """The Hessian of `sum(ys)` with respect to each tensor of `xs` (`tf.hessians`): for x of
-    shape S, a tensor of shape S + S. Like TensorFlow, only inside a `tf.function` (eagerly,
-    nest two `tf.GradientTape`s and call `jacobian`). None where `ys` does not depend on x,
-    zeros where it depends on x linearly (where TensorFlow raises). Sources need a static
-    shape; the Hessian takes one backward pass per element of x.
-    """
-    if not (_active and _state.graphs):
-        raise RuntimeError("tf.gradients is not supported when eager execution is enabled. "
-                           "Use tf.GradientTape instead.\nhint: tf.hessians works inside a "
-                           "tf.function; eagerly use nested tapes and tape.jacobian.")
-    ys_list = [to_tensor(y) for y in (ys if isinstance(ys, (list, tuple)) else [ys])]
-    xs_list = [to_tensor(x) for x in (xs if isinstance(xs, (list, tuple)) else [xs])]
-    out = []
-    for x, g in zip(xs_list, _graph_gradients(ys_list, xs_list)):
-        if g is None:
-            out.append(None)
-            continue
-        shape = x.shape
-        if not shape.is_fully_defined():
-            raise ValueError(f"tf.hessians needs sources of static shape, got one of shape "
-                             f"{shape}.\nhint: trace the function with a fully defined "
-                             f"input_signature.")
-        dims = shape.as_list()
-        n = int(np.prod(dims, dtype=np.int64))
-        flat_g = array_ops.reshape(to_tensor(g), [-1])
-        rows = []
-        for i in range(n):
-            row = _graph_gradients([flat_g[i]], [x])[0]
-            rows.append(array_ops.zeros_like(x) if row is None else to_tensor(row))
-        stacked = manip_ops.stack(rows) if rows else array_ops.zeros([0] + dims, x.dtype)
-        out.append(array_ops.reshape(stacked, dims + dims))
-    return out
+__tf_names__ = {"tf": "foldl foldr map_fn scan vectorized_map"}

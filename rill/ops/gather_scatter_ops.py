@@ -294,7 +294,7 @@ def scatter_nd(indices, updates, shape, name=None):
 
 def _tensor_scatter(mode: str):
     op = {"update": "TensorScatterUpdate", "add": "TensorScatterAdd",
-          "sub": "TensorScatterSub"}[mode]
+          "sub": "TensorScatterSub", "min": "TensorScatterMin", "max": "TensorScatterMax"}[mode]
     fn = f"tf.tensor_scatter_nd_{mode}"
 
     def kernel(tensor, indices, updates):
@@ -304,13 +304,17 @@ def _tensor_scatter(mode: str):
             out[idx] = updates
         elif mode == "add":
             np.add.at(out, idx, updates)
-        else:
+        elif mode == "sub":
             np.subtract.at(out, idx, updates)
+        else:
+            (np.minimum if mode == "min" else np.maximum).at(out, idx, updates)
         return out
 
     def grad(op_, dy):
         indices = op_.inputs[1]
         dy = to_tensor(dy)
+        if mode in ("min", "max"):
+            return _scatter_extremum_grad(op_, dy)
         gu = gather_nd(dy, indices) if op_.needs_grad(2) else None
         if mode == "update":
             gt = tensor_scatter_nd_update(dy, indices, zeros_like(op_.inputs[2])) \
@@ -333,6 +337,20 @@ def _tensor_scatter(mode: str):
 TENSOR_SCATTER_UPDATE = _tensor_scatter("update")
 TENSOR_SCATTER_ADD = _tensor_scatter("add")
 TENSOR_SCATTER_SUB = _tensor_scatter("sub")
+TENSOR_SCATTER_MIN = _tensor_scatter("min")
+TENSOR_SCATTER_MAX = _tensor_scatter("max")
+
+
+def _scatter_extremum_grad(op_, dy):
+    """TensorScatterMin/Max: the gradient goes to the entries equal to the result, split
+    evenly between ties (the tensor's entry and every update that reached it)."""
+    x, indices, y = op_.inputs
+    out = op_.outputs[0]
+    x_hit = _m.cast(_m.equal(x, out), dy.dtype)
+    y_hit = _m.cast(_m.equal(y, gather_nd(out, indices)), dy.dtype)
+    ties = _m.add(x_hit, scatter_nd(indices, y_hit, shape_tensor(x)))  # >= 1 everywhere
+    share = _m.divide(dy, ties)
+    return _m.multiply(share, x_hit), None, _m.multiply(gather_nd(share, indices), y_hit)
 
 
 def _tensor_scatter_inputs(tensor, indices, updates, opdef):
@@ -369,6 +387,28 @@ def tensor_scatter_nd_sub(tensor, indices, updates, name=None):
     (`tf.tensor_scatter_nd_sub`)."""
     return execute(TENSOR_SCATTER_SUB,
                    _tensor_scatter_inputs(tensor, indices, updates, TENSOR_SCATTER_SUB))
+
+
+def tensor_scatter_nd_min(tensor, indices, updates, name=None):
+    """A copy of `tensor` where each entry at `indices` becomes the minimum of itself and the
+    updates scattered there (`tf.tensor_scatter_nd_min`).
+
+    >>> tf.tensor_scatter_nd_min([1, 5, 3], [[1], [1]], [4, 2]).numpy()
+    array([1, 2, 3], dtype=int32)
+    """
+    return execute(TENSOR_SCATTER_MIN,
+                   _tensor_scatter_inputs(tensor, indices, updates, TENSOR_SCATTER_MIN))
+
+
+def tensor_scatter_nd_max(tensor, indices, updates, name=None):
+    """A copy of `tensor` where each entry at `indices` becomes the maximum of itself and the
+    updates scattered there (`tf.tensor_scatter_nd_max`).
+
+    >>> tf.tensor_scatter_nd_max([1, 5, 3], [[0], [2], [0]], [4, 2, 9]).numpy()
+    array([9, 5, 3], dtype=int32)
+    """
+    return execute(TENSOR_SCATTER_MAX,
+                   _tensor_scatter_inputs(tensor, indices, updates, TENSOR_SCATTER_MAX))
 
 
 def boolean_mask(tensor, mask, axis=None, name="boolean_mask"):
@@ -459,3 +499,10 @@ def repeat(input, repeats, axis=None, name=None):  # noqa: A002
     if a == 0:
         x = reshape(x, shape_tensor(x))  # the gradient reaches `input` dense, as in TF
     return gather(x, idx, axis=a)
+
+
+__tf_names__ = {
+    "tf": "boolean_mask gather gather_nd repeat scatter_nd tensor_scatter_nd_add "
+          "tensor_scatter_nd_max tensor_scatter_nd_min tensor_scatter_nd_sub "
+          "tensor_scatter_nd_update",
+}

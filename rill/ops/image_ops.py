@@ -564,3 +564,13 @@ def per_image_standardization(image):
     mean = _red.reduce_mean(x, axes, keepdims=True)
     std = _red.reduce_std(x, axes, keepdims=True)
     return (x - mean) / _m.maximum(std, _m.rsqrt(n))
+
+
+__tf_names__ = {
+    "image": "adjust_brightness adjust_contrast central_crop convert_image_dtype "
+             "crop_to_bounding_box flip_left_right flip_up_down grayscale_to_rgb "
+             "pad_to_bounding_box per_image_standardization random_brightness random_contrast "
+             "random_flip_left_right random_flip_up_down resize resize_with_crop_or_pad "
+             "resize_with_pad ResizeMethod rgb_to_grayscale rot90 stateless_random_flip_left_right "
+             "stateless_random_flip_up_down transpose",
+}

@@ -249,22 +249,20 @@ def _resize_family(name: str, taps, nearest: bool = False):
     def rule(images, size, **attrs):
         return _size_rule(images, size, nearest, name)
 
-    grad_op = defop(name + "Grad", grad_kernel, _grad_rule, public_name="tf.image.resize")
-    fwd = defop(name, kernel, rule, public_name="tf.image.resize")
-
-    @fwd.def_grad
-    def _(op, dy):
+    def fwd_grad(op, dy):
         if not op.inputs[0].dtype.is_floating:
             return None, None
         return execute(grad_op, (dy, op.inputs[0]), op.attrs), None
 
-    @grad_op.def_grad
-    def _(op, ddx):
+    def grad_grad(op, ddx):
         from rill.ops.array_ops import shape
         from rill.ops.indexing_ops import strided_slice
         size = strided_slice(shape(op.inputs[0]), [1], [3])
         return execute(fwd, (ddx, size), op.attrs), None
 
+    grad_op = defop(name + "Grad", grad_kernel, _grad_rule, grad_grad,
+                    public_name="tf.image.resize")
+    fwd = defop(name, kernel, rule, fwd_grad, public_name="tf.image.resize")
     return fwd, grad_op
 
 
@@ -306,13 +304,6 @@ def _sat_grad_rule(grads, original, scale, translation, **attrs):
     return _grad_rule(grads, original)
 
 
-SCALE_AND_TRANSLATE_GRAD = defop("ScaleAndTranslateGrad", _sat_grad_kernel, _sat_grad_rule,
-                                 public_name="tf.image.resize")
-SCALE_AND_TRANSLATE = defop("ScaleAndTranslate", _sat_kernel, _sat_rule,
-                            public_name="tf.image.resize")
-
-
-@SCALE_AND_TRANSLATE.def_grad
 def _sat_grad(op, dy):
     images, _, scale, translation = op.inputs
     if not images.dtype.is_floating:
@@ -321,7 +312,6 @@ def _sat_grad(op, dy):
                    op.attrs), None, None, None
 
 
-@SCALE_AND_TRANSLATE_GRAD.def_grad
 def _sat_grad_grad(op, ddx):
     from rill.ops.array_ops import shape
     from rill.ops.indexing_ops import strided_slice
@@ -329,3 +319,9 @@ def _sat_grad_grad(op, ddx):
     size = strided_slice(shape(grads), [1], [3])
     return execute(SCALE_AND_TRANSLATE, (ddx, size, scale, translation), op.attrs), \
         None, None, None
+
+
+SCALE_AND_TRANSLATE_GRAD = defop("ScaleAndTranslateGrad", _sat_grad_kernel, _sat_grad_rule,
+                                 _sat_grad_grad, public_name="tf.image.resize")
+SCALE_AND_TRANSLATE = defop("ScaleAndTranslate", _sat_kernel, _sat_rule, _sat_grad,
+                            public_name="tf.image.resize")

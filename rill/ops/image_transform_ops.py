@@ -153,13 +153,6 @@ def _grad_rule(grads, images, transforms, **attrs):
     return images.shape, grads.dtype
 
 
-TRANSFORM_GRAD = defop("ImageProjectiveTransformV3Grad", _grad_kernel, _grad_rule,
-                       public_name="ImageProjectiveTransformV3")
-TRANSFORM = defop("ImageProjectiveTransformV3", _kernel, _rule,
-                  public_name="ImageProjectiveTransformV3")
-
-
-@TRANSFORM.def_grad
 def _transform_grad(op, dy):
     images, transforms, _, _ = op.inputs
     if not images.dtype.is_floating:
@@ -167,7 +160,6 @@ def _transform_grad(op, dy):
     return execute(TRANSFORM_GRAD, (dy, images, transforms), op.attrs), None, None, None
 
 
-@TRANSFORM_GRAD.def_grad
 def _transform_grad_grad(op, ddx):
     from rill.ops.array_ops import shape
     from rill.ops.indexing_ops import strided_slice
@@ -175,6 +167,12 @@ def _transform_grad_grad(op, ddx):
     zero = to_tensor(np.zeros((), _F32))
     out_hw = strided_slice(shape(dy), [1], [3])
     return execute(TRANSFORM, (ddx, transforms, out_hw, zero), op.attrs), None, None
+
+
+TRANSFORM_GRAD = defop("ImageProjectiveTransformV3Grad", _grad_kernel, _grad_rule,
+                       _transform_grad_grad, public_name="ImageProjectiveTransformV3")
+TRANSFORM = defop("ImageProjectiveTransformV3", _kernel, _rule, _transform_grad,
+                  public_name="ImageProjectiveTransformV3")
 
 
 def projective_transform(images, transforms, output_shape=None, interpolation="bilinear",

@@ -8,11 +8,21 @@ them into variables (`Variable.scatter_sub`).
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
+
+from rill._core import context as _context
+from rill._core import dtypes as _dtypes
+from rill._core.composite import CompositeTensor
 from rill._core.convert import convert_to_tensor
-from rill._core.tensor_shape import TensorShape
+from rill._core.tensor_shape import TensorShape, as_shape
+
+# TensorFlow warns when a traced conversion makes a dense tensor of this many elements or more
+LARGE_SPARSE_NUM_ELEMENTS = 100_000_000
 
 
-class IndexedSlices:
+class IndexedSlices(CompositeTensor):
     """Rows `indices` of a tensor of shape `dense_shape`, holding `values` (`tf.IndexedSlices`).
 
     >>> s = tf.IndexedSlices(tf.constant([[1., 2.]]), tf.constant([1]), tf.constant([3, 2]))
@@ -51,14 +61,15 @@ class IndexedSlices:
 
     @property
     def shape(self) -> TensorShape:
-        """The static shape of the dense tensor (unknown dimensions are None)."""
+        """The static shape of the dense tensor (unknown without a dense_shape)."""
         from rill._core.graph import constant_value
-        if self._dense_shape is not None:
-            known = constant_value(self._dense_shape)
-            if known is not None:
-                return TensorShape([int(d) for d in known])
-        vs = self._values.shape
-        return TensorShape([None]).concatenate(vs[1:]) if vs.rank else TensorShape(None)
+        if self._dense_shape is None:
+            return TensorShape(None)
+        known = constant_value(self._dense_shape)
+        if known is not None:
+            return TensorShape([int(d) for d in known])
+        n = self._dense_shape.shape
+        return TensorShape(None if n.rank is None or n[0] is None else [None] * n[0])
 
     @property
     def device(self) -> str:
@@ -76,12 +87,25 @@ class IndexedSlices:
     def graph(self):
         return self._values.graph
 
-    def _to_dense(self):
-        """The dense tensor: rows scattered into zeros, repeated rows summed."""
+    def _to_dense(self, dtype=None):
+        """The dense tensor: rows scattered into zeros, repeated rows summed. While a function
+        is traced, a dense shape of 100,000,000 elements or more warns, as TensorFlow does."""
+        if dtype is not None and _dtypes.as_dtype(dtype) is not self.dtype:
+            raise ValueError(f"Incompatible tensor conversion requested to `dtype` "
+                             f"{_dtypes.as_dtype(dtype).name} for IndexedSlices ({self}) with "
+                             f"dtype {self.dtype.name}\nhint: tf.cast the values first.")
         if self._dense_shape is None:
-            raise ValueError("Tensor conversion requested for IndexedSlices without "
-                             "dense_shape.\nhint: create it as tf.IndexedSlices(values, "
-                             "indices, dense_shape).")
+            raise ValueError(f"Tensor conversion requested for IndexedSlices for argument "
+                             f"`value` without dense_shape: {self}\nhint: create it as "
+                             f"tf.IndexedSlices(values, indices, dense_shape).")
+        if _context.active and _context.state.graphs:
+            from rill._core.graph import constant_value
+            known = constant_value(self._dense_shape)
+            n = None if known is None else int(np.prod(known))
+            if n is not None and n >= LARGE_SPARSE_NUM_ELEMENTS:
+                warnings.warn(f"Converting sparse IndexedSlices to a dense Tensor with {n} "
+                              f"elements. This may consume a large amount of memory.",
+                              UserWarning, stacklevel=4)
         from rill.ops.array_ops import expand_dims
         from rill.ops.gather_scatter_ops import scatter_nd
         return scatter_nd(expand_dims(self._indices, -1), self._values, self._dense_shape)
@@ -93,7 +117,109 @@ class IndexedSlices:
         return IndexedSlices(math_ops.negative(self._values), self._indices, self._dense_shape)
 
     def __repr__(self) -> str:
-        shape = "" if self._dense_shape is None else f", dense_shape={self._dense_shape}"
-        return f"IndexedSlices(indices={self._indices}, values={self._values}{shape})"
+        shape = "" if self._dense_shape is None else f", dense_shape={self._dense_shape!s}"
+        return f"IndexedSlices(indices={self._indices!s}, values={self._values!s}{shape})"
 
     __str__ = __repr__
+
+    # -- composite protocol: tf.function arguments and results, tf.nest --------------------
+    def _rill_components(self) -> list:
+        parts = [self._values, self._indices]
+        return parts if self._dense_shape is None else parts + [self._dense_shape]
+
+    def _rill_with_components(self, components: list) -> IndexedSlices:
+        return IndexedSlices(*components)
+
+    def _rill_key(self):
+        return ("values", "indices", "dense_shape")[:len(self._rill_components())]
+
+    def _rill_spec(self) -> IndexedSlicesSpec:
+        return self._type_spec
+
+    @property
+    def _type_spec(self) -> IndexedSlicesSpec:
+        shape = TensorShape([None]).concatenate(self._values.shape[1:]) \
+            if self._values.shape.rank else TensorShape(None)
+        if self._dense_shape is not None:
+            shape = shape.merge_with(self.shape) if shape.is_compatible_with(self.shape) \
+                else self.shape
+        return IndexedSlicesSpec(
+            shape, self.dtype, self._indices.dtype,
+            None if self._dense_shape is None else self._dense_shape.dtype,
+            self._indices.shape.merge_with(self._values.shape[:1]))
+
+
+class IndexedSlicesSpec:
+    """Describes a `tf.IndexedSlices`: the dense shape, the dtypes of values, indices and
+    dense shape (None: no dense_shape), and the indices' shape (`tf.IndexedSlicesSpec`).
+
+    >>> tf.IndexedSlicesSpec([3, 2])
+    IndexedSlicesSpec(TensorShape([3, 2]), tf.float32, tf.int64, None, TensorShape([None]))
+    """
+
+    __slots__ = ("_shape", "_dtype", "_indices_dtype", "_dense_shape_dtype", "_indices_shape")
+
+    def __init__(self, shape=None, dtype=_dtypes.float32, indices_dtype=_dtypes.int64,
+                 dense_shape_dtype=None, indices_shape=None):
+        self._shape = as_shape(shape)
+        self._dtype = _dtypes.as_dtype(dtype)
+        self._indices_dtype = _dtypes.as_dtype(indices_dtype)
+        self._dense_shape_dtype = None if dense_shape_dtype is None \
+            else _dtypes.as_dtype(dense_shape_dtype)
+        self._indices_shape = as_shape(indices_shape).with_rank(1)
+
+    @property
+    def shape(self) -> TensorShape:
+        return self._shape
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def value_type(self):
+        return IndexedSlices
+
+    _rill_value_type = IndexedSlices
+
+    def _rill_component_specs(self) -> list:
+        from rill.function.signature import TensorSpec
+        rest = self._shape[1:] if self._shape.rank is not None else TensorShape(None)
+        specs = [TensorSpec(self._indices_shape.concatenate(rest), self._dtype),
+                 TensorSpec(self._indices_shape, self._indices_dtype)]
+        if self._dense_shape_dtype is not None:
+            specs.append(TensorSpec([self._shape.rank], self._dense_shape_dtype))
+        return specs
+
+    def _rill_from_components(self, components: list) -> IndexedSlices:
+        return IndexedSlices(*components)
+
+    def _rill_key(self):
+        return ("values", "indices", "dense_shape")[:len(self._rill_component_specs())]
+
+    def is_compatible_with(self, other) -> bool:
+        if isinstance(other, IndexedSlices):
+            other = other._type_spec
+        return isinstance(other, IndexedSlicesSpec) and other._dtype is self._dtype and \
+            self._shape.is_compatible_with(other._shape)
+
+    def _key(self) -> tuple:
+        return (self._shape._dims, self._dtype.name, self._indices_dtype.name,
+                None if self._dense_shape_dtype is None else self._dense_shape_dtype.name,
+                self._indices_shape._dims)
+
+    def __eq__(self, other):
+        return isinstance(other, IndexedSlicesSpec) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        def shape(s):
+            return f"TensorShape({s.as_list() if s.rank is not None else None})"
+        return (f"IndexedSlicesSpec({shape(self._shape)}, {self._dtype!r}, "
+                f"{self._indices_dtype!r}, {self._dense_shape_dtype!r}, "
+                f"{shape(self._indices_shape)})")
+
+
+__tf_names__ = {"tf": "IndexedSlices IndexedSlicesSpec"}

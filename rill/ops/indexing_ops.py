@@ -394,3 +394,6 @@ def slice_(input_, begin, size, name=None):
     if b.dtype is not s.dtype:
         b, s = _m.cast(b, _dtypes.int64), _m.cast(s, _dtypes.int64)
     return execute(SLICE, (x, b, s))
+
+
+__tf_names__ = {"tf": "slice=slice_ strided_slice"}

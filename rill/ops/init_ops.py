@@ -200,3 +200,9 @@ ones_initializer = Ones
 constant_initializer = Constant
 random_normal_initializer = RandomNormal
 random_uniform_initializer = RandomUniform
+
+
+__tf_names__ = {
+    "tf": "constant_initializer ones_initializer random_normal_initializer "
+          "random_uniform_initializer zeros_initializer",
+}

@@ -16,6 +16,7 @@ from rill._core.graph import constant_value
 from rill._core.op import defop, execute
 from rill._core.tensor_shape import TensorShape
 from rill.ops import math_ops as _m
+from rill.ops import reduction_ops as _r
 from rill.ops._util import broadcast_shapes, to_tensor, unbroadcast
 
 _ELL = "@"  # one character standing for "..." inside parsed equations
@@ -215,7 +216,7 @@ def _einsum_grad(op, dy):
         g = einsum(eq.replace(_ELL, "..."), *operands)
         if drop:
             n_ell = _ellipsis_rank(dy, out)
-            g = _m.reduce_sum(g, axis=list(range(n_ell))) if n_ell else g
+            g = _r.reduce_sum(g, axis=list(range(n_ell))) if n_ell else g
         elif _ELL in target:
             g = unbroadcast(g, x)
         grads.append(g)
@@ -435,7 +436,7 @@ def slogdet(input, name=None):  # noqa: A002 - TensorFlow's name
 def logdet(matrix, name=None):
     """Log-determinant of Hermitian positive definite matrices (through Cholesky)."""
     chol = cholesky(matrix)
-    return _m.multiply(_m.reduce_sum(_m.log(_real(diag_part(chol))), axis=-1), 2.0)
+    return _m.multiply(_r.reduce_sum(_m.log(_real(diag_part(chol))), axis=-1), 2.0)
 
 
 def _real(x):
@@ -626,7 +627,7 @@ def trace(x, name=None):
     >>> int(tf.linalg.trace(tf.constant([[1, 2], [3, 4]])))
     5
     """
-    return _m.reduce_sum(diag_part(x), axis=-1)
+    return _r.reduce_sum(diag_part(x), axis=-1)
 
 
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dtypes.float32, name=None):
@@ -908,7 +909,8 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa:
     5.0
     """
     from rill.ops.math_ops import abs as abs_
-    from rill.ops.math_ops import reduce_max, sqrt
+    from rill.ops.math_ops import sqrt
+    from rill.ops.reduction_ops import reduce_max
     x = to_tensor(tensor)
     rank = x.shape.rank
     is_matrix = isinstance(axis, (list, tuple)) and len(axis) == 2
@@ -930,15 +932,15 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa:
     if ord in ("euclidean", "fro") or (ord == 2 and not is_matrix):
         ax = list(axis) if is_matrix else axis
         sq = _m.multiply(x, _m.conj(x)) if x.dtype.is_complex else _m.square(x)
-        return sqrt(_real(_m.reduce_sum(sq, axis=ax, keepdims=keep)))
+        return sqrt(_real(_r.reduce_sum(sq, axis=ax, keepdims=keep)))
     if not is_matrix:
         a = _real(abs_(x))
         if ord == 1:
-            return _m.reduce_sum(a, axis=axis, keepdims=keep)
+            return _r.reduce_sum(a, axis=axis, keepdims=keep)
         if ord == np.inf:
             return reduce_max(a, axis=axis, keepdims=keep)
         p = float(ord)
-        return _m.pow(_m.reduce_sum(_m.pow(a, p), axis=axis, keepdims=keep), 1.0 / p)
+        return _m.pow(_r.reduce_sum(_m.pow(a, p), axis=axis, keepdims=keep), 1.0 / p)
     r0, r1 = (int(axis[0]) % rank, int(axis[1]) % rank) if rank is not None else axis
     if ord == 2:
         if rank is None:
@@ -957,7 +959,7 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa:
     a = _real(abs_(x))
     # ord 1: largest column sum; ord inf: largest row sum
     sum_axis = r0 if ord == 1 else r1
-    sums = _m.reduce_sum(a, axis=sum_axis, keepdims=True)
+    sums = _r.reduce_sum(a, axis=sum_axis, keepdims=True)
     return reduce_max(sums, axis=[r0, r1], keepdims=keep)
 
 
@@ -1055,7 +1057,7 @@ def global_norm(t_list, name=None):
         raise ValueError("tf.linalg.global_norm: t_list has no tensors.\nhint: pass a list "
                          "of tensors, e.g. gradients.")
     from rill.ops.math_ops import sqrt
-    total = _m.add_n([_m.reduce_sum(_m.square(t)) for t in ts])
+    total = _m.add_n([_r.reduce_sum(_m.square(t)) for t in ts])
     return sqrt(total)
 
 
@@ -1082,3 +1084,11 @@ def pinv(a, rcond=None, validate_args=False, name=None):
     s_inv = _m.select(keep, _m.divide_no_check(1.0, safe), execute(_m.ZEROS_LIKE, (sv,)))
     return _m.matmul(einsum("...ij,...j->...ij", v, _m.cast(s_inv, x.dtype)), u,
                      adjoint_b=True)
+
+
+__tf_names__ = {
+    "tf linalg": "einsum eye norm tensordot",
+    "linalg": "adjoint band_part cholesky cholesky_solve det diag diag_part eigh eigvalsh "
+              "global_norm inv logdet matrix_transpose matvec normalize pinv qr set_diag slogdet "
+              "solve svd trace triangular_solve",
+}

@@ -22,6 +22,7 @@ from rill._core.tensor import EagerTensor
 from rill._core.tensor import wrap as _wrap
 from rill._core.tensor_shape import TensorShape
 from rill.ops import math_ops as _m
+from rill.ops import reduction_ops as _r
 from rill.ops._util import (
     as_int,
     axes_arg,
@@ -220,7 +221,7 @@ def _tile_grad(op, dy):
         pairs = stack([_m.cast(mult, _dtypes.int32), shape_tensor(x)], axis=1)
         split_shape = reshape(pairs, [-1])
     g = reshape(dy, split_shape)
-    return _m.reduce_sum(g, axis=list(builtins.range(0, 2 * r, 2))), None
+    return _r.reduce_sum(g, axis=list(builtins.range(0, 2 * r, 2))), None
 
 
 TILE = defop("Tile", _tile_kernel, _tile_rule, _tile_grad, public_name="tf.tile")
@@ -352,9 +353,9 @@ CONCAT = defop("ConcatV2", _concat_kernel, _concat_rule, _concat_grad, public_na
 
 
 def _eager_values(values):
-    """The NumPy values of a list of eager tensors of one dtype, outside tapes and graphs."""
-    if _active and (_state.tapes or _state.graphs) or (type(values) is not list
-                                                        and type(values) is not tuple):
+    """The NumPy values of a list of eager tensors of one dtype, while nothing is active (no
+    tape, graph or hook), else None."""
+    if _active or (type(values) is not list and type(values) is not tuple):
         return None
     out = []
     for t in values:
@@ -748,3 +749,9 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
                         f"has dtype {x.dtype.name}.\nhint: tf.cast(constant_values, "
                         f"tf.{x.dtype.name}).")
     return execute(PADV2, (x, p, reshape(cv, [])))
+
+
+__tf_names__ = {
+    "tf": "concat pad reverse roll split stack tile transpose unstack",
+    "math": "invert_permutation",
+}

@@ -34,6 +34,7 @@ from rill.ops._util import (
     eager_binary,
     eager_op,
     same_rule,
+    sum_to,
     to_tensor,
     unary_op,
     unbroadcast,
@@ -53,10 +54,6 @@ INTS = "iu"
 BOOL = "b"
 
 
-def _g(op, i):
-    return op.needs_grad(i)
-
-
 def _cj(t):
     """conj(t) for complex tensors (TensorFlow's convention for complex gradients)."""
     if type(t) is _Eager and t._value.dtype.kind != "c":
@@ -65,9 +62,10 @@ def _cj(t):
 
 
 def binary_op(name, kernel, grad, public_name, rule=broadcast_rule, doc=None, kinds=N,
-              string_op=None):
+              string_op=None, numpy_grad=None):
     """`_util.binary_op` with this module's default dtype kinds (all numbers)."""
-    return _binary_op(name, kernel, grad, public_name, rule, doc, kinds, string_op)
+    return _binary_op(name, kernel, grad, public_name, rule, doc, kinds, string_op,
+                      numpy_grad)
 
 
 # -- private helpers used by gradients ----------------------------------------------------
@@ -79,8 +77,8 @@ def _select_rule(c, a, b):
 def _select_grad(op, dy):
     c, a, b = op.inputs
     zeros = zeros_like(dy)
-    ga = unbroadcast(select(c, dy, zeros), a) if _g(op, 1) else None
-    gb = unbroadcast(select(c, zeros, dy), b) if _g(op, 2) else None
+    ga = unbroadcast(select(c, dy, zeros), a) if op.needs_grad(1) else None
+    gb = unbroadcast(select(c, zeros, dy), b) if op.needs_grad(2) else None
     return None, ga, gb
 
 
@@ -114,33 +112,79 @@ def _string_add_kernel(x, y):
 
 STRING_ADD = defop("Add", _string_add_kernel, broadcast_rule, None, public_name="tf.math.add")
 
+# `numpy_grad`s: the same gradients on NumPy values, for plain eager backward passes
+# (`OpDef`); `reach` holds the ids of the inputs that need one. Real floats only (others
+# return None: the rule runs); two NumPy scalars need no unbroadcast.
+_FLOAT_SCALARS = frozenset((np.float16, np.float32, np.float64))
+_ndarray = np.ndarray
+
+
+def _real(xv, yv) -> bool:
+    return xv.dtype.kind == "f" and yv.dtype.kind == "f"
+
+
+def _add_np_grad(op, dy, reach):
+    x, y = op.inputs
+    xv, yv = x._value, y._value
+    if type(xv) in _FLOAT_SCALARS and type(yv) in _FLOAT_SCALARS and type(dy) is not _ndarray:
+        return dy, dy
+    if not _real(xv, yv):
+        return None
+    return (sum_to(dy, xv.shape) if id(x) in reach else None,
+            sum_to(dy, yv.shape) if id(y) in reach else None)
+
+
+def _sub_np_grad(op, dy, reach):
+    x, y = op.inputs
+    xv, yv = x._value, y._value
+    if type(xv) in _FLOAT_SCALARS and type(yv) in _FLOAT_SCALARS and type(dy) is not _ndarray:
+        return dy, -dy
+    if not _real(xv, yv):
+        return None
+    return (sum_to(dy, xv.shape) if id(x) in reach else None,
+            sum_to(-dy, yv.shape) if id(y) in reach else None)
+
+
+def _mul_np_grad(op, dy, reach):
+    x, y = op.inputs
+    xv, yv = x._value, y._value
+    if type(xv) in _FLOAT_SCALARS and type(yv) in _FLOAT_SCALARS and type(dy) is not _ndarray:
+        return (dy * yv if id(x) in reach else None, dy * xv if id(y) in reach else None)
+    if not _real(xv, yv):  # complex gradients use conjugates: the rule with ops
+        return None
+    return (sum_to(dy * yv, xv.shape) if id(x) in reach else None,
+            sum_to(dy * xv, yv.shape) if id(y) in reach else None)
+
+
 add = binary_op(
     "AddV2", np.add,
-    lambda op, dy: (unbroadcast(dy, op.inputs[0]) if _g(op, 0) else None,
-                    unbroadcast(dy, op.inputs[1]) if _g(op, 1) else None),
+    lambda op, dy: (unbroadcast(dy, op.inputs[0]) if op.needs_grad(0) else None,
+                    unbroadcast(dy, op.inputs[1]) if op.needs_grad(1) else None),
     "tf.math.add", doc="x + y elementwise, with broadcasting (`tf.add`; strings concatenate).",
-    kinds=N + "O", string_op=STRING_ADD)
+    kinds=N + "O", string_op=STRING_ADD, numpy_grad=_add_np_grad)
 
 subtract = binary_op(
     "Sub", np.subtract,
-    lambda op, dy: (unbroadcast(dy, op.inputs[0]) if _g(op, 0) else None,
-                    unbroadcast(negative(dy), op.inputs[1]) if _g(op, 1) else None),
-    "tf.math.subtract", doc="x - y elementwise, with broadcasting (`tf.subtract`).")
+    lambda op, dy: (unbroadcast(dy, op.inputs[0]) if op.needs_grad(0) else None,
+                    unbroadcast(negative(dy), op.inputs[1]) if op.needs_grad(1) else None),
+    "tf.math.subtract", doc="x - y elementwise, with broadcasting (`tf.subtract`).",
+    numpy_grad=_sub_np_grad)
 
 multiply = binary_op(
     "Mul", np.multiply,
-    lambda op, dy: (unbroadcast(multiply(dy, _cj(op.inputs[1])), op.inputs[0]) if _g(op, 0)
-                    else None,
-                    unbroadcast(multiply(dy, _cj(op.inputs[0])), op.inputs[1]) if _g(op, 1)
-                    else None),
-    "tf.math.multiply", doc="x * y elementwise, with broadcasting (`tf.multiply`).")
+    lambda op, dy: (unbroadcast(multiply(dy, _cj(op.inputs[1])), op.inputs[0])
+                    if op.needs_grad(0) else None,
+                    unbroadcast(multiply(dy, _cj(op.inputs[0])), op.inputs[1])
+                    if op.needs_grad(1) else None),
+    "tf.math.multiply", doc="x * y elementwise, with broadcasting (`tf.multiply`).",
+    numpy_grad=_mul_np_grad)
 
 
 def _real_div_grad(op, dy):
     x, y = op.inputs
-    gx = unbroadcast(realdiv(dy, _cj(y)), x) if _g(op, 0) else None
+    gx = unbroadcast(realdiv(dy, _cj(y)), x) if op.needs_grad(0) else None
     gy = unbroadcast(negative(multiply(dy, _cj(realdiv(op.outputs[0], y)))), y) \
-        if _g(op, 1) else None
+        if op.needs_grad(1) else None
     return gx, gy
 
 
@@ -235,8 +279,8 @@ floordiv = binary_op("FloorDiv", _floordiv_kernel, None, "tf.math.floordiv", kin
 
 def _floormod_grad(op, dy):
     x, y = op.inputs
-    gx = unbroadcast(dy, x) if _g(op, 0) else None
-    gy = unbroadcast(multiply(dy, negative(floordiv(x, y))), y) if _g(op, 1) else None
+    gx = unbroadcast(dy, x) if op.needs_grad(0) else None
+    gy = unbroadcast(multiply(dy, negative(floordiv(x, y))), y) if op.needs_grad(1) else None
     return gx, gy
 
 
@@ -257,9 +301,9 @@ def _div_no_nan_kernel(x, y):
 def _div_no_nan_grad(op, dy):
     x, y = op.inputs
     cx, cy = _cj(x), _cj(y)  # complex inputs: the gradient of x / y conjugates both
-    gx = unbroadcast(divide_no_nan(dy, cy), x) if _g(op, 0) else None
+    gx = unbroadcast(divide_no_nan(dy, cy), x) if op.needs_grad(0) else None
     gy = unbroadcast(multiply(dy, divide_no_nan(divide_no_nan(negative(cx), cy), cy)), y) \
-        if _g(op, 1) else None
+        if op.needs_grad(1) else None
     return gx, gy
 
 
@@ -290,9 +334,9 @@ def _mul_no_nan_kernel(x, y):
 
 MUL_NO_NAN = defop("MulNoNan", _mul_no_nan_kernel, broadcast_rule,
                    lambda op, dy: (unbroadcast(multiply_no_nan(dy, op.inputs[1]), op.inputs[0])
-                                   if _g(op, 0) else None,
+                                   if op.needs_grad(0) else None,
                                    unbroadcast(multiply_no_nan(op.inputs[0], dy), op.inputs[1])
-                                   if _g(op, 1) else None),
+                                   if op.needs_grad(1) else None),
                    public_name="tf.math.multiply_no_nan")
 
 
@@ -304,7 +348,10 @@ def multiply_no_nan(x, y, name=None):
 
 
 def _pow_kernel(x, y):
-    if x.dtype.kind in "iu" and np.any(y < 0):
+    kind = x.dtype.kind
+    if kind == "f" and type(y) is not _ndarray and y == 2:  # np.power's exact x * x, faster
+        return x * x
+    if kind in "iu" and np.any(y < 0):
         raise InvalidArgumentError(None, "Pow", "Integers to negative integer powers are not "
                                    "allowed [Op:Pow]\nhint: cast to a float dtype first, e.g. "
                                    "tf.pow(tf.cast(x, tf.float32), y).")
@@ -314,24 +361,37 @@ def _pow_kernel(x, y):
 def _pow_grad(op, dy):
     x, y = op.inputs
     gx = gy = None
-    if _g(op, 0):
+    if op.needs_grad(0):
         gx = unbroadcast(multiply(dy, multiply(y, pow(x, subtract(y, 1.0)))), x)
-    if _g(op, 1):
+    if op.needs_grad(1):
         positive = greater(x, zeros_like(x))
         safe_log = select(positive, log(select(positive, x, ones_like(x))), zeros_like(x))
         gy = unbroadcast(multiply(dy, multiply(op.outputs[0], safe_log)), y)
     return gx, gy
 
 
+def _pow_np_grad(op, dy, reach):
+    x, y = op.inputs
+    xv, yv = x._value, y._value
+    scalars = type(xv) in _FLOAT_SCALARS and type(yv) in _FLOAT_SCALARS and \
+        type(dy) is not _ndarray
+    if id(y) in reach or not (scalars or _real(xv, yv)):  # d/dy (log x), complex: the rule
+        return None
+    # x ** (y - 1) as `pow` computes it (the ufunc; x ** 1 is x)
+    g = dy * (yv * (xv if type(yv) is not _ndarray and yv == 2 else np.power(xv, yv - 1)))
+    return (g if scalars else sum_to(g, xv.shape)), None
+
+
 pow = binary_op("Pow", _pow_kernel, _pow_grad, "tf.math.pow",  # noqa: A001 - TF's name
-                doc="x ** y elementwise, with broadcasting (`tf.pow`).", kinds=FC + "i")
+                doc="x ** y elementwise, with broadcasting (`tf.pow`).", kinds=FC + "i",
+                numpy_grad=_pow_np_grad)
 
 
 def _sqdiff_grad(op, dy):
     x, y = op.inputs
     g = multiply(dy, multiply(subtract(x, y), 2.0))
-    return (unbroadcast(g, x) if _g(op, 0) else None,
-            unbroadcast(negative(g), y) if _g(op, 1) else None)
+    return (unbroadcast(g, x) if op.needs_grad(0) else None,
+            unbroadcast(negative(g), y) if op.needs_grad(1) else None)
 
 
 squared_difference = binary_op(
@@ -344,8 +404,8 @@ def _minmax_grad(compare):
         x, y = op.inputs
         mask = compare(x, y)  # ties go to x, as in TensorFlow
         zeros = zeros_like(dy)
-        gx = unbroadcast(select(mask, dy, zeros), x) if _g(op, 0) else None
-        gy = unbroadcast(select(mask, zeros, dy), y) if _g(op, 1) else None
+        gx = unbroadcast(select(mask, dy, zeros), x) if op.needs_grad(0) else None
+        gy = unbroadcast(select(mask, zeros, dy), y) if op.needs_grad(1) else None
         return gx, gy
     return grad
 
@@ -548,16 +608,16 @@ def _xdivy_kernel(x, y):
 def _xlogy_grad(op, dy):
     x, y = op.inputs
     nonzero = cast(not_equal(x, zeros_like(x)), x.dtype)
-    gx = unbroadcast(multiply(dy, xlogy(nonzero, y)), x) if _g(op, 0) else None
-    gy = unbroadcast(multiply(dy, xdivy(x, y)), y) if _g(op, 1) else None
+    gx = unbroadcast(multiply(dy, xlogy(nonzero, y)), x) if op.needs_grad(0) else None
+    gy = unbroadcast(multiply(dy, xdivy(x, y)), y) if op.needs_grad(1) else None
     return gx, gy
 
 
 def _xdivy_grad(op, dy):
     x, y = op.inputs
     nonzero = cast(not_equal(x, zeros_like(x)), x.dtype)
-    gx = unbroadcast(multiply(dy, xdivy(nonzero, y)), x) if _g(op, 0) else None
-    gy = unbroadcast(multiply(dy, negative(xdivy(x, square(y)))), y) if _g(op, 1) else None
+    gx = unbroadcast(multiply(dy, xdivy(nonzero, y)), x) if op.needs_grad(0) else None
+    gy = unbroadcast(multiply(dy, negative(xdivy(x, square(y)))), y) if op.needs_grad(1) else None
     return gx, gy
 
 
@@ -606,8 +666,8 @@ atanh = unary_op("Atanh", np.arctanh,
 def _atan2_grad(op, dy):
     y, x = op.inputs
     g = realdiv(dy, add(square(x), square(y)))
-    return (unbroadcast(multiply(g, x), y) if _g(op, 0) else None,
-            unbroadcast(negative(multiply(g, y)), x) if _g(op, 1) else None)
+    return (unbroadcast(multiply(g, x), y) if op.needs_grad(0) else None,
+            unbroadcast(negative(multiply(g, y)), x) if op.needs_grad(1) else None)
 
 
 _atan2 = binary_op("Atan2", np.arctan2, _atan2_grad, "tf.math.atan2", kinds=F)
@@ -777,8 +837,8 @@ def _complex_kernel(re, im):
 COMPLEX = defop("Complex", _complex_kernel,
                 lambda re, im: (broadcast_shapes(re.shape, im.shape, "Complex"),
                                 _complex_dtype(re.dtype)),
-                lambda op, dy: (unbroadcast(real(dy), op.inputs[0]) if _g(op, 0) else None,
-                                unbroadcast(imag(dy), op.inputs[1]) if _g(op, 1) else None),
+                lambda op, dy: (unbroadcast(real(dy), op.inputs[0]) if op.needs_grad(0) else None,
+                                unbroadcast(imag(dy), op.inputs[1]) if op.needs_grad(1) else None),
                 public_name="tf.complex")
 
 
@@ -860,11 +920,11 @@ def _matmul_grad(op, dy):
     ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
     ga = gb = None
     a, b = _cj(a), _cj(b)  # gradients of complex products use conjugates
-    if _g(op, 0):
+    if op.needs_grad(0):
         ga = matmul(b, dy, transpose_a=tb, transpose_b=True) if ta else \
             matmul(dy, b, transpose_b=not tb)
         ga = unbroadcast(ga, op.inputs[0])
-    if _g(op, 1):
+    if op.needs_grad(1):
         gb = matmul(dy, a, transpose_a=True, transpose_b=ta) if tb else \
             matmul(a, dy, transpose_a=not ta)
         gb = unbroadcast(gb, op.inputs[1])
@@ -1035,23 +1095,25 @@ def reshape_to(t, shape: TensorShape, like):
     return array_ops.reshape(t, manip_ops.stack(dims))
 
 
-# Reductions, scans and segment ops moved to `reduction_ops`, sorting to `sort_ops`; these
-# names stay reachable here (`math_ops.reduce_sum`) for code written against this module.
-_MOVED = {
-    "reduction_ops": ("SUM", "reduce_sum", "reduce_mean", "reduce_max", "reduce_min",
-                      "reduce_prod", "reduce_all", "reduce_any", "reduce_std",
-                      "reduce_variance", "reduce_logsumexp", "reduce_euclidean_norm",
-                      "argmax", "argmin", "cumsum", "cumprod", "count_nonzero",
-                      "segment_sum", "unsorted_segment_sum"),
-    "sort_ops": ("top_k", "sort", "argsort", "unique", "bincount"),
-}
-_MOVED_NAMES = {n: mod for mod, names in _MOVED.items() for n in names}
-
-
 def __getattr__(name: str):
-    mod = _MOVED_NAMES.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'rill.ops.math_ops' has no attribute {name!r}")
-    import importlib
-    return getattr(importlib.import_module(f"rill.ops.{mod}"), name)
+    # nn_ops still reaches these two here; this goes when it imports them from reduction_ops
+    if name in ("reduce_sum", "reduce_mean"):
+        from rill.ops import reduction_ops
+        return getattr(reduction_ops, name)
+    raise AttributeError(f"module 'rill.ops.math_ops' has no attribute {name!r}")
 
+
+__tf_names__ = {
+    "tf": "clip_by_value realdiv",
+    "tf dtypes": "cast complex",
+    "tf linalg": "matmul",
+    "tf math": "abs acos acosh add add_n asin asinh atan atan2 atanh cos cosh divide equal exp "
+               "floor greater greater_equal less less_equal logical_and logical_not logical_or "
+               "maximum minimum multiply negative not_equal pow round scalar_mul sign sin sinh "
+               "sqrt square subtract tan truediv",
+    "tf math nn": "sigmoid tanh",
+    "math": "ceil conj divide_no_nan erf expm1 floordiv floormod imag is_finite is_inf is_nan log "
+            "log1p log_sigmoid logical_xor mod multiply_no_nan real reciprocal reciprocal_no_nan "
+            "rint rsqrt squared_difference xdivy xlogy",
+    "math nn": "softplus softsign",
+}

@@ -22,7 +22,7 @@ from rill._core.errors import InvalidArgumentError
 from rill._core.op import REGISTRY, defop, execute
 from rill._core.tensor import Tensor
 from rill._core.tensor_shape import TensorShape, as_shape
-from rill.ops import array_ops, manip_ops, math_ops
+from rill.ops import array_ops, manip_ops, math_ops, reduction_ops
 from rill.ops._util import binary_op, broadcast_shapes, to_tensor, unbroadcast
 from rill.ops.indexed_slices import IndexedSlices
 
@@ -403,7 +403,7 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
     if use_norm is None:
         if present:
             norm = math_ops.sqrt(math_ops.add_n(
-                [math_ops.reduce_sum(math_ops.square(v)) for v in present]))
+                [reduction_ops.reduce_sum(math_ops.square(v)) for v in present]))
         else:
             norm = to_tensor(0.0)
     else:
@@ -519,3 +519,12 @@ def _adapt(fn):
     grad.__name__ = getattr(fn, "__name__", "grad")
     return grad
 
+
+
+__tf_names__ = {
+    "tf": "AggregationMethod broadcast_dynamic_shape broadcast_static_shape clip_by_global_norm "
+          "ensure_shape get_logger group identity_n no_gradient no_op parallel_stack "
+          "RegisterGradient reverse_sequence timestamp truncatediv truncatemod tuple=tuple_ "
+          "unique_with_counts",
+    "tf dtypes": "saturate_cast",
+}

@@ -61,8 +61,10 @@ def _grad_rule(dy, x, **attrs):
 
 def _masked_grad(name: str, kernel, public: str):
     """An op g(dy, x) = dy * mask(x): its gradient is itself for dy and zero for x."""
-    opdef = defop(name, kernel, _grad_rule, public_name=public)
-    opdef.grad = lambda op, ddy: (execute(opdef, (ddy, op.inputs[1]), op.attrs), None)
+    def grad(op, ddy):
+        return execute(opdef, (ddy, op.inputs[1]), op.attrs), None
+
+    opdef = defop(name, kernel, _grad_rule, grad, public_name=public)
     return opdef
 
 
@@ -728,3 +730,14 @@ def embedding_lookup(params, ids, max_norm=None, name=None):
         from rill.ops.array_ops import clip_by_norm
         out = clip_by_norm(out, max_norm, axes=[-1])
     return out
+
+
+__tf_names__ = {
+    "linalg math nn": "l2_normalize",
+    "math nn": "log_softmax softmax zero_fraction",
+    "nn": "batch_normalization bias_add compute_average_loss crelu dropout elu embedding_lookup "
+          "gelu l2_loss leaky_relu log_poisson_loss moments normalize_moments relu relu6 "
+          "scale_regularization_loss selu sigmoid_cross_entropy_with_logits silu "
+          "softmax_cross_entropy_with_logits sparse_softmax_cross_entropy_with_logits swish "
+          "weighted_cross_entropy_with_logits",
+}

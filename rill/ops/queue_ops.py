@@ -454,3 +454,6 @@ class PriorityQueue(QueueBase):
 
 __all__ = ["FIFOQueue", "PaddingFIFOQueue", "PriorityQueue", "QueueBase",
            "RandomShuffleQueue"]
+
+
+__tf_names__ = {"queue": "FIFOQueue PaddingFIFOQueue PriorityQueue QueueBase RandomShuffleQueue"}

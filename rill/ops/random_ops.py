@@ -789,3 +789,13 @@ def set_global_generator(generator: Generator) -> None:
     """Replaces the global generator (`tf.random.set_global_generator`)."""
     _Global.generator = generator
 
+
+
+__tf_names__ = {
+    "random": "categorical fold_in normal set_seed shuffle split stateless_categorical "
+              "stateless_normal stateless_truncated_normal stateless_uniform truncated_normal "
+              "uniform",
+    "random random.experimental": "Algorithm create_rng_state Generator get_global_generator "
+                                  "set_global_generator",
+    "random.experimental": "stateless_fold_in=fold_in stateless_split=split",
+}

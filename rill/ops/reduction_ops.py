@@ -15,7 +15,7 @@ from rill._core import dtypes as _dtypes
 from rill._core.composite import CompositeTensorError, dispatch
 from rill._core.errors import InvalidArgumentError
 from rill._core.graph import constant_value
-from rill._core.op import defop, execute, record
+from rill._core.op import defop, emit, execute
 from rill._core.tensor import EagerTensor
 from rill._core.tensor import wrap as _wrap
 from rill._core.tensor_shape import TensorShape
@@ -80,15 +80,15 @@ def _static_axis(axis, x, fn: str, op: str | None = None):
 
 def _eager_reduce(opdef, x, axis, keepdims):
     """The eager fast path of a float reduction over `axis` (None or an int) for what the
-    inline one leaves (a tape recording, a variable input); None: the general path."""
+    inline one leaves (a tape or a hook active, a variable input); None: the general path."""
     if _active:
         graphs, tapes, hooks = _state.lists
-        if graphs or hooks:
+        if graphs:
             return None
     else:
-        tapes = None
+        tapes = hooks = None
     if type(x) is Variable:
-        x = x.value()
+        x = x._eager_read(tapes)
     elif type(x) is not _Eager:
         return None
     v = x._value
@@ -103,8 +103,8 @@ def _eager_reduce(opdef, x, axis, keepdims):
         return None
     attrs = {"axis": axes, "keepdims": bool(keepdims)}
     t = _wrap(opdef.kernel(v, **attrs))
-    if tapes:
-        record(opdef, (x,), attrs, (t,), tapes)
+    if tapes or hooks:
+        emit(opdef, (x,), attrs, (t,), tapes, hooks)
     return t
 
 
@@ -707,3 +707,11 @@ SEGMENT_GATHER = defop("_SegmentGather", _segment_gather_kernel, _segment_gather
 def _segment_gather(params, ids):
     """Rows `params[ids]`, zeros where an id is negative (the gradient of segment sums)."""
     return execute(SEGMENT_GATHER, (params, ids))
+
+
+__tf_names__ = {
+    "tf math": "argmax argmin cumsum reduce_all reduce_any reduce_logsumexp reduce_max reduce_mean "
+               "reduce_min reduce_prod reduce_sum",
+    "math": "count_nonzero cumprod reduce_euclidean_norm reduce_std reduce_variance segment_sum "
+            "unsorted_segment_sum",
+}

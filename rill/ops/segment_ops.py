@@ -185,3 +185,10 @@ def segment_mean(data, segment_ids, name=None):
     """`unsorted_segment_mean` for sorted ids; the number of segments is max(ids) + 1."""
     return unsorted_segment_mean(data, segment_ids, _num_segments(segment_ids))
 
+
+
+__tf_names__ = {
+    "math": "segment_max segment_mean segment_min segment_prod unsorted_segment_max "
+            "unsorted_segment_mean unsorted_segment_min unsorted_segment_prod "
+            "unsorted_segment_sqrt_n",
+}

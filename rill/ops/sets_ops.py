@@ -179,3 +179,8 @@ set_union = union
 set_intersection = intersection
 set_difference = difference
 set_size = size
+
+
+__tf_names__ = {
+    "sets": "difference intersection set_difference set_intersection set_size set_union size union",
+}

@@ -281,3 +281,6 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=_dtypes.in
              "dtype": _dtypes.as_dtype(dtype), "per_row": per_row,
              "binary_output": bool(binary_output)}
     return execute(BINCOUNT, inputs, attrs)
+
+
+__tf_names__ = {"tf": "argsort sort unique", "math": "bincount", "math nn": "top_k"}

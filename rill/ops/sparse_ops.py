@@ -1018,3 +1018,12 @@ __all__ = ["SparseTensor", "SparseTensorSpec", "add", "concat", "expand_dims", "
            "reduce_sum", "reorder", "reset_shape", "reshape", "retain", "segment_mean",
            "segment_sqrt_n", "segment_sum", "slice", "sparse_dense_matmul", "split",
            "to_dense", "to_indicator", "transpose"]
+
+
+__tf_names__ = {
+    "tf sparse": "SparseTensor SparseTensorSpec",
+    "sparse": "add concat expand_dims eye fill_empty_rows from_dense mask "
+              "matmul=sparse_dense_matmul maximum minimum reduce_max reduce_sum reorder "
+              "reset_shape reshape retain segment_mean segment_sqrt_n segment_sum slice "
+              "sparse_dense_matmul split to_dense to_indicator transpose",
+}

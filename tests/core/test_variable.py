@@ -186,11 +186,13 @@ def test_copy_and_pickle(v):
 
 # -- updating -----------------------------------------------------------------------------
 def test_assign_family_returns_the_variable(v):
-    assert v.assign([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]) is v
-    assert v.assign_add(tf.ones([2, 3])) is v
-    assert v.assign_sub(2 * tf.ones([2, 3])) is v
+    # TensorFlow returns the variable itself under the name 'UnreadVariable'
+    for r in (v.assign([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]), v.assign_add(tf.ones([2, 3])),
+              v.assign_sub(2 * tf.ones([2, 3]))):
+        assert isinstance(r, tf.Variable) and r.name == "UnreadVariable"
+        assert r.shape == v.shape and r.dtype == v.dtype
     np.testing.assert_array_equal(v.numpy(), [[-1, -1, -1], [0, 0, 0]])
-    assert v.assign(tf.zeros([2, 3]), read_value=False) is not None
+    assert v.assign(tf.zeros([2, 3]), read_value=False) is None
     s = tf.Variable(2.0)
     s.assign(3)  # Python ints convert to the variable's dtype
     assert s.numpy() == 3.0
@@ -224,7 +226,7 @@ def test_constraint_is_kept_not_applied_on_assign():
 
 # -- slices -------------------------------------------------------------------------------
 def test_slice_assign(v):
-    assert v[0, 1].assign(42) is v
+    assert v[0, 1].assign(42).name == "UnreadVariable"
     np.testing.assert_array_equal(v.numpy(), [[1, 42, 3], [4, 5, 6]])
     v[:, 2].assign([0.0, 1.0])
     np.testing.assert_array_equal(v.numpy(), [[1, 42, 0], [4, 5, 1]])
@@ -279,7 +281,7 @@ def test_slice_assign_in_a_traced_function():
 
 # -- scatters -----------------------------------------------------------------------------
 def test_scatter_nd(v):
-    assert v.scatter_nd_update(indices=[[0, 0], [1, 2]], updates=[100.0, 200.0]) is v
+    assert v.scatter_nd_update(indices=[[0, 0], [1, 2]], updates=[100.0, 200.0]).ref() == v.ref()
     np.testing.assert_array_equal(v.numpy(), [[100, 2, 3], [4, 5, 200]])
     v.scatter_nd_add([[0, 1], [0, 1]], [1.0, 1.0])
     v.scatter_nd_sub([[1, 0]], [4.0])
@@ -345,3 +347,46 @@ def test_numpy_array_of_a_scalar_variable_after_an_update_is_an_array_copy():
     w = tf.Variable([1.0, 2.0])
     np.asarray(w)[0] = 5.0  # writing into the array never changes the variable
     assert w.numpy().tolist() == [1.0, 2.0]
+
+
+# -- what updates return (TensorFlow's _UnreadVariable) -----------------------------------------
+def test_update_result_prints_as_tensorflow():
+    v = tf.Variable([1.0, 2.0])
+    assert repr(v.assign([3.0, 4.0])) == ("<tf.Variable 'UnreadVariable' shape=(2,) "
+                                          "dtype=float32, numpy=array([3., 4.], "
+                                          "dtype=float32)>")
+    assert str(v.assign_add([1.0, 1.0])) == ("<tf.Variable 'UnreadVariable' shape=(2,) "
+                                             "dtype=float32, numpy=array([4., 5.], "
+                                             "dtype=float32)>")
+    assert repr(tf.Variable(3).assign(4)) == \
+        "<tf.Variable 'UnreadVariable' shape=() dtype=int32, numpy=4>"
+    for r in (v.scatter_nd_update([[0]], [7.0]), v[1].assign(5.0),
+              v.scatter_update(tf.IndexedSlices(tf.constant([5.0]), tf.constant([1])))):
+        assert repr(r).startswith("<tf.Variable 'UnreadVariable' shape=(2,) dtype=float32")
+    assert repr(v).startswith("<tf.Variable 'Variable:0'")  # the variable keeps its name
+
+
+def test_update_result_is_a_live_view_of_the_variable():
+    v = tf.Variable([1.0, 2.0])
+    r = v.assign([3.0, 4.0])
+    v.assign([5.0, 6.0])
+    np.testing.assert_array_equal(r.numpy(), [5.0, 6.0])  # reads see the current value
+    r.assign_add([1.0, 1.0]).assign_sub([0.5, 0.5])  # updates chain into the variable
+    np.testing.assert_array_equal(v.numpy(), [5.5, 6.5])
+    np.testing.assert_array_equal((r * 2).numpy(), [11.0, 13.0])
+    assert r.ref() == v.ref() and r.trainable and r[0].numpy() == 5.5
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(r * r)  # a read of v, recorded as such
+    np.testing.assert_array_equal(tape.gradient(y, v).numpy(), [11.0, 13.0])
+    assert copy.deepcopy(r).numpy().tolist() == [5.5, 6.5]
+
+
+def test_update_result_inside_tf_function():
+    v = tf.Variable([1.0, 2.0])
+
+    @tf.function
+    def step():
+        return v.assign_add([1.0, 1.0]) + 1.0
+
+    np.testing.assert_array_equal(step().numpy(), [3.0, 4.0])
+    np.testing.assert_array_equal(step().numpy(), [4.0, 5.0])

@@ -63,8 +63,10 @@ def _np_tensor_scatter(t, indices, updates, mode):
         out[idx] = updates
     elif mode == "add":
         np.add.at(out, idx, updates)
-    else:
+    elif mode == "sub":
         np.subtract.at(out, idx, updates)
+    else:
+        (np.minimum if mode == "min" else np.maximum).at(out, idx, updates)
     return out
 
 
@@ -215,6 +217,12 @@ SPECS = [
     _spec(["TensorScatterSub"], lambda t, i, u: GS.tensor_scatter_nd_sub(t, i, u),
           [normal(3), _const([[2], [2]]), normal(2)],
           ref=lambda t, i, u: _np_tensor_scatter(t, i, u, "sub"), square=True),
+    _spec(["TensorScatterMax"], lambda t, i, u: GS.tensor_scatter_nd_max(t, i, u),
+          [normal(4, 2), _const([[1], [3], [1]]), normal(3, 2)],
+          ref=lambda t, i, u: _np_tensor_scatter(t, i, u, "max"), square=True),
+    _spec(["TensorScatterMin"], lambda t, i, u: GS.tensor_scatter_nd_min(t, i, u),
+          [normal(3, 3), _const([[0, 1], [2, 2], [0, 1]]), normal(3)],
+          ref=lambda t, i, u: _np_tensor_scatter(t, i, u, "min"), square=True),
     _spec(["_RepeatIndices", "GatherV2"], lambda x: GS.repeat(x, [2, 0, 1], axis=1),
           [normal(2, 3)], ref=lambda x: np.repeat(x, [2, 0, 1], axis=1), square=True),
     _spec(["LowerBound"], lambda s, v: A.searchsorted(s, v),

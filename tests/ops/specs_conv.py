@@ -208,6 +208,36 @@ def _conv_specs():
     return specs
 
 
+# (op, x shape, filter shape, strides, padding, dilations, groups, fused_ops): the fused
+# convolution the graph optimizer makes of conv -> BiasAdd (-> Relu)
+FUSED_CASES = [
+    ("_FusedConv2D", (2, 5, 6, 5), (3, 3, 5, 3), (1, 1), "SAME", (1, 1), 1, ("BiasAdd", "Relu")),
+    ("_FusedConv2D", (2, 7, 7, 1), (3, 3, 1, 4), (2, 1), "VALID", (1, 2), 1, ("BiasAdd",)),
+    ("_FusedConv2D", (2, 5, 5, 8), (3, 3, 4, 6), (1, 1), "SAME", (1, 1), 2, ("BiasAdd", "Relu")),
+    ("_FusedConv2D", (2, 9, 4), (3, 4, 5), (2,), "VALID", (1,), 1, ("BiasAdd", "Relu")),
+    ("_FusedConv3D", (1, 4, 5, 4, 3), (2, 3, 2, 3, 4), (1, 1, 1), "SAME", (1, 1, 1), 1,
+     ("BiasAdd", "Relu")),
+]
+
+
+def _fused_specs():
+    specs = []
+    for op, xs, ws, s, padding, d, g, fused in FUSED_CASES:
+        opdef = C.FUSED_CONV3D if op == "_FusedConv3D" else C.FUSED_CONV
+        a = dict(_attrs(s, padding, d), fused_ops=fused)
+        relu = "Relu" in fused
+
+        def ref(x, w, b, s=s, p=padding, d=d, g=g, relu=relu):
+            z = conv_nd_ref(x, w, s, p, d, g) + b
+            return np.maximum(z, 0) if relu else z
+
+        specs.append(OpSpec(
+            [op], lambda x, w, b, a=a, op=opdef: execute(op, (x, w, b), a),
+            _ins(normal(*xs), normal(*ws), normal(ws[-1])), ref=ref,
+            name=f"{op}[x={xs},w={ws},s={s},{padding},d={d},g={g},{'+'.join(fused)}]"))
+    return specs
+
+
 def _distinct(*shape):
     """Values far apart from each other, so no max-pool window has a near tie."""
     return lambda rng: rng.permutation(np.prod(shape)).reshape(shape) * 0.1
@@ -259,4 +289,4 @@ def _pool_specs():
     return specs
 
 
-SPECS = [*_conv_specs(), *_pool_specs()]
+SPECS = [*_conv_specs(), *_fused_specs(), *_pool_specs()]

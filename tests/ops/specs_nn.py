@@ -112,12 +112,25 @@ def conv_filter_ref(x, w_shape, dy, s=1, padding="VALID", d=1):
     return dw
 
 
-def depthwise_ref(x, w, s=1, padding="VALID", d=1):
+def dense_filter(w):
+    """A depthwise filter (kh, kw, C, M) as the dense one (kh, kw, C, C * M) it stands for:
+    output channel c * M + m reads input channel c only."""
     c, m = w.shape[2:]
     full = np.zeros(w.shape[:2] + (c, c * m))
     for ch in range(c):
         full[:, :, ch, ch * m:(ch + 1) * m] = w[:, :, ch, :]
-    return conv_ref(x, full, s, padding, d)
+    return full
+
+
+def depthwise_ref(x, w, s=1, padding="VALID", d=1):
+    return conv_ref(x, dense_filter(w), s, padding, d)
+
+
+def depthwise_filter_ref(x, w_shape, dy, s=1, padding="VALID", d=1):
+    """The dense filter's gradient, read on the depthwise filter's entries."""
+    c, m = w_shape[2:]
+    full = conv_filter_ref(x, w_shape[:2] + (c, c * m), dy, s, padding, d)
+    return np.stack([full[:, :, ch, ch * m:(ch + 1) * m] for ch in range(c)], axis=2)
 
 
 def pool_ref(x, k, s, padding, how):
@@ -190,9 +203,10 @@ def _conv_specs():
 
 def _depthwise_specs():
     specs = []
-    for s, padding, d in [(1, "SAME", 1), (2, "VALID", 1), (1, "VALID", 2)]:
-        tag = f"[s={s},{padding},d={d}]"
-        x_shape, w_shape, a = (2, 5, 5, 3), (3, 3, 3, 2), _attrs(s, padding, d)
+    for s, padding, d, m in [(1, "SAME", 1, 2), (2, "VALID", 1, 2), (1, "VALID", 2, 2),
+                             (1, "SAME", 1, 1), (2, "SAME", 1, 1)]:
+        tag = f"[s={s},{padding},d={d},m={m}]"
+        x_shape, w_shape, a = (2, 5, 5, 3), (3, 3, 3, m), _attrs(s, padding, d)
         out = depthwise_ref(np.zeros(x_shape), np.zeros(w_shape), s, padding, d).shape
         specs.append(OpSpec(
             ["DepthwiseConv2dNative"],
@@ -206,12 +220,16 @@ def _depthwise_specs():
             lambda w, dy, a=a: execute(
                 C.DW_INPUT, (C.to_tensor(np.array(x_shape, np.int32)), w, dy), a),
             _ins(normal(*w_shape), normal(*out)), second_order=True,
+            ref=lambda w, dy, s=s, p=padding, d=d: conv_input_ref(
+                x_shape, dense_filter(w), dy, s, p, d),
             name="DepthwiseConv2dNativeBackpropInput" + tag))
         specs.append(OpSpec(
             ["DepthwiseConv2dNativeBackpropFilter"],
-            lambda x, dy, a=a: execute(
-                C.DW_FILTER, (x, C.to_tensor(np.array(w_shape, np.int32)), dy), a),
+            lambda x, dy, a=a, ws=w_shape: execute(
+                C.DW_FILTER, (x, C.to_tensor(np.array(ws, np.int32)), dy), a),
             _ins(normal(*x_shape), normal(*out)), second_order=True,
+            ref=lambda x, dy, ws=w_shape, s=s, p=padding, d=d: depthwise_filter_ref(
+                x, ws, dy, s, p, d),
             name="DepthwiseConv2dNativeBackpropFilter" + tag))
     return specs
 

@@ -545,7 +545,7 @@ def test_indexed_slices():
     assert isinstance(neg, tf.IndexedSlices)
     np.testing.assert_array_equal(neg.values.numpy(), -s.values.numpy())
     assert "IndexedSlices(indices=" in repr(s)
-    assert tf.IndexedSlices(tf.ones([1, 2]), [0]).shape.as_list() == [None, 2]
+    assert tf.IndexedSlices(tf.ones([1, 2]), [0]).shape.rank is None  # as TensorFlow 2.21
     with pytest.raises(ValueError, match="without dense_shape"):
         tf.convert_to_tensor(tf.IndexedSlices(tf.ones([1, 2]), [0]))
     with pytest.raises(TypeError, match="integer"):

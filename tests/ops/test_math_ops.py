@@ -920,7 +920,6 @@ def test_namespaces():
     assert tf.math.mod is tf.math.floormod
     assert tf.math.top_k(tf.constant([1.0]), 1).values.numpy() == [1.0]
     assert tf.realdiv(tf.constant([1.0]), tf.constant([2.0])).numpy() == [0.5]
-    assert M.reduce_sum is tf.reduce_sum  # old import path still works
 
 
 # -- traced graphs with unknown dimensions ------------------------------------------------

@@ -322,3 +322,20 @@ def test_errors():
         tf.RaggedTensor.from_row_splits([1, 2, 3], [0, 2])
     with pytest.raises(ValueError, match="Attempt to convert a value"):
         tf.linalg.det(digits())  # not dispatched: TensorFlow's conversion error
+
+
+def test_tape_watches_a_ragged_tensor_through_its_flat_values():
+    # TensorFlow differentiates a RaggedTensor source through its flat_values and returns a
+    # RaggedTensor gradient of the same row structure
+    rt = tf.ragged.constant([[1.0, 2.0], [3.0]])
+    with tf.GradientTape() as tape:
+        tape.watch(rt)
+        y = tf.reduce_sum(rt * rt)
+    g = tape.gradient(y, rt)
+    assert isinstance(g, tf.RaggedTensor)
+    assert g.to_list() == [[2.0, 4.0], [6.0]]  # d(x^2)/dx = 2x
+    with tf.GradientTape() as tape:
+        tape.watch(rt)
+        z = rt * 3.0
+    g_list = tape.gradient(z, [rt])  # a ragged target is summed, as any target
+    assert g_list[0].to_list() == [[3.0, 3.0], [3.0]]

@@ -10,7 +10,7 @@ import numpy as np
 from rill._core import context as _context
 from rill._core import nest
 from rill._core.convert import convert_to_tensor
-from rill._core.graph import Graph, GraphTensor
+from rill._core.graph import Graph, GraphTensor, tracing
 from rill._core.tensor import EagerTensor, Tensor
 from rill.ops import _subgraph
 from rill.ops import control_flow_ops as _cf
@@ -316,7 +316,7 @@ def _initial_values(body, values: tuple, names: tuple, kind: str) -> tuple:
             t = convert_to_tensor(v)
             v = _subgraph.placeholder(probe, t.shape, t.dtype)
         args.append(v)
-    with _subgraph._Tracing(probe):
+    with tracing(probe):
         result = body(*args)
     values = list(values)
     for i in missing:

@@ -979,3 +979,9 @@ def dispatch(api: str, args: tuple, kwargs: dict, fn=None):
         kwargs = {k: v for k, v in kwargs.items() if k != "name"}
         return elementwise(fn, args, kwargs, api)
     return NotImplemented
+
+
+__tf_names__ = {
+    "ragged": "boolean_mask constant constant_value map_flat_values range "
+              "row_splits_to_segment_ids segment_ids_to_row_splits stack",
+}

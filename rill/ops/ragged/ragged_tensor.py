@@ -792,3 +792,6 @@ class RaggedTensorSpec:
 
 
 __all__ = ["RaggedTensor", "RaggedTensorSpec", "boolean_mask", "where"]
+
+
+__tf_names__ = {"tf ragged": "RaggedTensor RaggedTensorSpec"}
