@@ -29,8 +29,8 @@ def _count(x, what: str) -> int:
     return int(v)
 
 
-class _Passthrough(Dataset):
-    """The input unchanged (carries options)."""
+class _OneInput(Dataset):
+    """A transformation of one dataset that keeps its element_spec (and its cost)."""
 
     def __init__(self, input_ds: Dataset):
         super().__init__(input_ds.element_spec, [input_ds])
@@ -38,6 +38,32 @@ class _Passthrough(Dataset):
 
     def _cardinality(self) -> int:
         return self._inputs[0]._cardinality()
+
+
+class _Planned(_OneInput):
+    """A transformation that works on whole chunks of indices when the input has an index
+    plan (ranges, slices), and on its elements (`_rows`) otherwise."""
+
+    def _iterate(self, ctx):
+        plan = self._plan()
+        return plan.rows(ctx) if plan is not None else self._rows(ctx)
+
+    def _rows(self, ctx):
+        raise NotImplementedError
+
+
+class _Counted(_Planned):
+    """Take, skip or repeat a number of elements (`count`, -1 for all of them)."""
+
+    _what = ""
+
+    def __init__(self, input_ds: Dataset, count):
+        super().__init__(input_ds)
+        self._count = _count(count, self._what)
+
+
+class _Passthrough(_OneInput):
+    """The input unchanged (carries options)."""
 
     def _plan(self):
         return self._inputs[0]._plan()
@@ -86,12 +112,20 @@ def _truth(v) -> bool:
     return bool(v[0])
 
 
-class FilterDataset(Dataset):
-    """The elements for which a predicate holds (`Dataset.filter`)."""
+class _Predicated(Dataset):
+    """Elements chosen by a predicate of each (`_api` names the method in errors)."""
+
+    _api = ""
 
     def __init__(self, input_ds: Dataset, predicate):
-        self._fn = _predicate(predicate, input_ds.element_spec, "Dataset.filter()")
+        self._fn = _predicate(predicate, input_ds.element_spec, f"Dataset.{self._api}()")
         super().__init__(input_ds.element_spec, [input_ds])
+
+
+class FilterDataset(_Predicated):
+    """The elements for which a predicate holds (`Dataset.filter`)."""
+
+    _api = "filter"
 
     def _iterate(self, ctx):
         call = self._fn.call
@@ -109,12 +143,10 @@ class FilterDataset(Dataset):
                 yield x
 
 
-class TakeWhileDataset(Dataset):
+class TakeWhileDataset(_Predicated):
     """Elements until a predicate first fails (`Dataset.take_while`)."""
 
-    def __init__(self, input_ds: Dataset, predicate):
-        self._fn = _predicate(predicate, input_ds.element_spec, "Dataset.take_while()")
-        super().__init__(input_ds.element_spec, [input_ds])
+    _api = "take_while"
 
     def _iterate(self, ctx):
         call = self._fn.call
@@ -127,13 +159,13 @@ class TakeWhileDataset(Dataset):
             yield x
 
 
-class RepeatDataset(Dataset):
+class RepeatDataset(_Counted):
     """The input `count` times, or forever (`Dataset.repeat`)."""
 
+    _what = "repeat"
+
     def __init__(self, input_ds: Dataset, count):
-        super().__init__(input_ds.element_spec, [input_ds])
-        self._count = -1 if count is None else _count(count, "repeat")
-        self._cheap = input_ds._cheap
+        super().__init__(input_ds, -1 if count is None else count)
 
     def _cardinality(self) -> int:
         n, k = self._inputs[0]._cardinality(), self._count
@@ -162,11 +194,7 @@ class RepeatDataset(Dataset):
                     return
         return plan.derive(chunks)
 
-    def _iterate(self, ctx):
-        plan = self._plan()
-        if plan is not None:
-            yield from plan.rows(ctx)
-            return
+    def _rows(self, ctx):
         for _ in self._epochs():
             empty = True
             for x in self._inputs[0]._iterate(ctx):
@@ -176,13 +204,10 @@ class RepeatDataset(Dataset):
                 return
 
 
-class TakeDataset(Dataset):
+class TakeDataset(_Counted):
     """The first `count` elements (`Dataset.take`)."""
 
-    def __init__(self, input_ds: Dataset, count):
-        super().__init__(input_ds.element_spec, [input_ds])
-        self._count = _count(count, "take")
-        self._cheap = input_ds._cheap
+    _what = "take"
 
     def _cardinality(self) -> int:
         n, k = self._inputs[0]._cardinality(), self._count
@@ -196,11 +221,7 @@ class TakeDataset(Dataset):
             return plan
         return plan.derive(lambda ctx: _plan.take_chunks(plan.chunks(ctx), self._count))
 
-    def _iterate(self, ctx):
-        plan = self._plan()
-        if plan is not None:
-            yield from plan.rows(ctx)
-            return
+    def _rows(self, ctx):
         k = self._count
         if k == 0:
             return
@@ -210,13 +231,10 @@ class TakeDataset(Dataset):
                 return
 
 
-class SkipDataset(Dataset):
+class SkipDataset(_Counted):
     """All but the first `count` elements (`Dataset.skip`)."""
 
-    def __init__(self, input_ds: Dataset, count):
-        super().__init__(input_ds.element_spec, [input_ds])
-        self._count = _count(count, "skip")
-        self._cheap = input_ds._cheap
+    _what = "skip"
 
     def _cardinality(self) -> int:
         n, k = self._inputs[0]._cardinality(), self._count
@@ -232,11 +250,7 @@ class SkipDataset(Dataset):
             return plan.derive(lambda ctx: iter(()))
         return plan.derive(lambda ctx: _plan.skip_chunks(plan.chunks(ctx), self._count))
 
-    def _iterate(self, ctx):
-        plan = self._plan()
-        if plan is not None:
-            yield from plan.rows(ctx)
-            return
+    def _rows(self, ctx):
         if self._count < 0:
             return
         it = self._inputs[0]._iterate(ctx)
@@ -246,11 +260,11 @@ class SkipDataset(Dataset):
         yield from it
 
 
-class ShardDataset(Dataset):
+class ShardDataset(_OneInput):
     """Every `num_shards`-th element from `index` (`Dataset.shard`)."""
 
     def __init__(self, input_ds: Dataset, num_shards, index):
-        super().__init__(input_ds.element_spec, [input_ds])
+        super().__init__(input_ds)
         n, i = _count(num_shards, "shard"), _count(index, "shard")
         if n <= 0:
             raise InvalidArgumentError(None, "ShardDataset", "Number of shards must be greater "
@@ -259,7 +273,6 @@ class ShardDataset(Dataset):
             raise InvalidArgumentError(None, "ShardDataset", f"Index must be between 0 and "
                                        f"{n - 1} (currently index = {i}).")
         self._n, self._i = n, i
-        self._cheap = input_ds._cheap
 
     def _cardinality(self) -> int:
         c = self._inputs[0]._cardinality()
@@ -274,20 +287,16 @@ class ShardDataset(Dataset):
                 yield x
 
 
-class CacheDataset(Dataset):
+class CacheDataset(_OneInput):
     """The elements of the first complete iteration, kept in memory or in a file
     (`Dataset.cache`). An iteration that stops early caches nothing."""
 
     def __init__(self, input_ds: Dataset, filename):
-        super().__init__(input_ds.element_spec, [input_ds])
+        super().__init__(input_ds)
         self._filename = str(getattr(filename, "_value", filename) or "")
         if isinstance(filename, bytes):
             self._filename = filename.decode()
         self._memory = None
-        self._cheap = input_ds._cheap
-
-    def _cardinality(self) -> int:
-        return self._inputs[0]._cardinality()
 
     def _iterate(self, ctx):
         if self._memory is not None:

@@ -16,9 +16,7 @@ import rill as tf
 from rill.keras import backend
 from rill.keras.saving.serialization import (
     AutoConfig,
-    deserialize_keras_object,
-    make_get,
-    serialize_keras_object,
+    module_api,
 )
 
 _MODULE = "keras.constraints"
@@ -133,28 +131,7 @@ def _module_objects() -> dict:
             "maxnorm": MaxNorm, "nonneg": NonNeg, "unitnorm": UnitNorm}
 
 
-def serialize(constraint) -> dict:
-    """The constraint's config in Keras 3's format (`module`, `class_name`, `config`)."""
-    return serialize_keras_object(constraint)
-
-
-def deserialize(config, custom_objects=None):
-    """The constraint that `config` (from `serialize`, or a name such as "non_neg")
-    describes."""
-    return deserialize_keras_object(config, custom_objects=custom_objects,
-                                    module_objects=_module_objects(),
-                                    printable_module_name="constraint")
-
-
-_get = make_get(_module_objects, "constraint")
-
-
-def get(identifier):
-    """A constraint from a name, a config dict, a class, an instance or a function of the
-    weights (returned as is); None gives None."""
-    if isinstance(identifier, type):
-        return identifier()
-    return _get(identifier)
+serialize, deserialize, get = module_api(_module_objects, "constraint", "A")
 
 
 for _cls in (Constraint, *_CLASSES):

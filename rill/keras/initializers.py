@@ -26,9 +26,7 @@ import rill as tf
 from rill.keras import backend
 from rill.keras.saving.serialization import (
     AutoConfig,
-    deserialize_keras_object,
-    make_get,
-    serialize_keras_object,
+    module_api,
 )
 
 _MODULE = "keras.initializers"
@@ -382,27 +380,7 @@ def _module_objects() -> dict:
     return {"Initializer": Initializer, **{c.__name__: c for c in _CLASSES}, **_ALIASES}
 
 
-def serialize(initializer) -> dict:
-    """The initializer's config in Keras 3's format (`module`, `class_name`, `config`)."""
-    return serialize_keras_object(initializer)
-
-
-def deserialize(config, custom_objects=None):
-    """The initializer that `config` (from `serialize`, or a name) describes."""
-    return deserialize_keras_object(config, custom_objects=custom_objects,
-                                    module_objects=_module_objects(),
-                                    printable_module_name="initializer")
-
-
-_get = make_get(_module_objects, "initializer")
-
-
-def get(identifier):
-    """An initializer from a name ("glorot_uniform"), a config dict, a class, an instance or a
-    function `f(shape, dtype)` (returned as is); None gives None."""
-    if isinstance(identifier, type):
-        return identifier()
-    return _get(identifier)
+serialize, deserialize, get = module_api(_module_objects, "initializer", "An")
 
 
 for _cls in (Initializer, RandomInitializer, *_CLASSES):

@@ -14,9 +14,7 @@ from __future__ import annotations
 import rill as tf
 from rill.keras.saving.serialization import (
     AutoConfig,
-    deserialize_keras_object,
-    make_get,
-    serialize_keras_object,
+    module_api,
 )
 
 _MODULE = "keras.regularizers"
@@ -143,27 +141,7 @@ def _module_objects() -> dict:
             "l2": L2, "l1_l2": L1L2, "orthogonal_regularizer": OrthogonalRegularizer}
 
 
-def serialize(regularizer) -> dict:
-    """The regularizer's config in Keras 3's format (`module`, `class_name`, `config`)."""
-    return serialize_keras_object(regularizer)
-
-
-def deserialize(config, custom_objects=None):
-    """The regularizer that `config` (from `serialize`, or a name such as "l2") describes."""
-    return deserialize_keras_object(config, custom_objects=custom_objects,
-                                    module_objects=_module_objects(),
-                                    printable_module_name="regularizer")
-
-
-_get = make_get(_module_objects, "regularizer")
-
-
-def get(identifier):
-    """A regularizer from a name, a config dict, a class, an instance or a function of the
-    weights (returned as is); None gives None."""
-    if isinstance(identifier, type):
-        return identifier()
-    return _get(identifier)
+serialize, deserialize, get = module_api(_module_objects, "regularizer", "A")
 
 
 for _cls in (Regularizer, *_CLASSES):

@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 
-from rill.keras.callbacks.callback import Callback
+from rill.keras.callbacks.callback import Callback, check_save_freq
 
 _META = "rill_training_metadata"
 
@@ -44,13 +44,8 @@ class BackupAndRestore(Callback):
         if not backup_dir:
             raise ValueError("BackupAndRestore: backup_dir is empty.\nhint: pass a folder, "
                              "e.g. BackupAndRestore(backup_dir='/tmp/backup').")
-        if save_freq != "epoch" and (isinstance(save_freq, bool) or
-                                     not isinstance(save_freq, int) or save_freq < 1):
-            raise ValueError(f"BackupAndRestore: save_freq must be 'epoch' or a positive "
-                             f"number of batches, got {save_freq!r}.\nhint: "
-                             f"save_freq='epoch'.")
         self.backup_dir = os.fspath(backup_dir)
-        self.save_freq = save_freq
+        self.save_freq = check_save_freq(save_freq, "BackupAndRestore")
         self.double_checkpoint = double_checkpoint
         self.delete_checkpoint = delete_checkpoint
         self._weights_path = os.path.join(self.backup_dir, "latest.weights.h5")

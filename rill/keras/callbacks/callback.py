@@ -24,6 +24,16 @@ def print_msg(message: str) -> None:
     sys.stdout.flush()
 
 
+def check_save_freq(save_freq, who: str):
+    """`save_freq` if it is "epoch" or a positive number of batches, else a ValueError."""
+    if save_freq != "epoch" and (isinstance(save_freq, bool) or
+                                 not isinstance(save_freq, int) or save_freq < 1):
+        raise ValueError(f"{who}: `save_freq` must be 'epoch' or a positive number of "
+                         f"batches; got {save_freq!r}.\nhint: save_freq='epoch', or e.g. "
+                         f"save_freq=100 to save every 100 batches.")
+    return save_freq
+
+
 def pythonify_logs(logs) -> dict:
     """A new dict of the logs with scalar tensors and arrays as Python floats; nested dicts
     merged; keys sorted, as Keras passes logs to callbacks."""

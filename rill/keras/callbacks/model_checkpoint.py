@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import warnings
 
-from rill.keras.callbacks.callback import print_msg
+from rill.keras.callbacks.callback import check_save_freq, print_msg
 from rill.keras.callbacks.monitor_callback import MonitorCallback
 
 
@@ -43,11 +43,7 @@ class ModelCheckpoint(MonitorCallback):
                  save_best_only: bool = False, save_weights_only: bool = False,
                  mode: str = "auto", save_freq="epoch", initial_value_threshold=None):
         super().__init__(monitor, mode, baseline=initial_value_threshold)
-        if save_freq != "epoch" and (isinstance(save_freq, bool) or
-                                     not isinstance(save_freq, int) or save_freq < 1):
-            raise ValueError(f"ModelCheckpoint: `save_freq` must be 'epoch' or a positive "
-                             f"number of batches; got {save_freq!r}.\nhint: "
-                             f"ModelCheckpoint(path, save_freq='epoch') or save_freq=100.")
+        check_save_freq(save_freq, "ModelCheckpoint")
         self.filepath = os.fspath(filepath)
         self.verbose = verbose
         self.save_best_only = save_best_only

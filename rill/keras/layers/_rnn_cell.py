@@ -14,7 +14,8 @@ import contextlib
 import importlib
 
 import rill as tf
-from rill.keras import activations, constraints, initializers, regularizers
+from rill.keras import activations
+from rill.keras.layers import _weight_args as W
 from rill.keras.layers.base_layer import Layer
 from rill.keras.saving.serialization import deserialize_keras_object
 
@@ -57,15 +58,10 @@ class RNNCellBase(Layer):
         self.recurrent_activation = activations.get(recurrent_activation) \
             if recurrent_activation is not None else None
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        W.set_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        W.set_args(self, "recurrent", recurrent_initializer, recurrent_regularizer,
+                   recurrent_constraint)
+        W.set_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.dropout = check_rate(dropout, "dropout", who)
         self.recurrent_dropout = check_rate(recurrent_dropout, "recurrent_dropout", who)
         self.seed = seed
@@ -81,21 +77,16 @@ class RNNCellBase(Layer):
                              f"inputs must be known to build the kernel, got input shape "
                              f"{shape}.\nhint: give the input a static feature axis, e.g. "
                              f"keras.Input(shape=(timesteps, features)).")
-        self.kernel = self.add_weight(name="kernel", shape=(dim, gates * self.units),
-                                      initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight(name="recurrent_kernel",
-                                                shape=(self.units, gates * self.units),
-                                                initializer=self.recurrent_initializer,
-                                                regularizer=self.recurrent_regularizer,
-                                                constraint=self.recurrent_constraint)
+        self._add_kernels((dim, gates * self.units), (self.units, gates * self.units))
+
+    def _add_kernels(self, kernel_shape, recurrent_shape):
+        self.kernel = W.add_weight(self, "kernel", kernel_shape)
+        self.recurrent_kernel = W.add_weight(self, "recurrent_kernel", recurrent_shape,
+                                             prefix="recurrent")
 
     def _add_bias(self, shape, initializer=None):
-        self.bias = self.add_weight(name="bias", shape=shape,
-                                    initializer=initializer or self.bias_initializer,
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint) if self.use_bias else None
+        self.bias = W.add_weight(self, "bias", shape, initializer=initializer or
+                                 self.bias_initializer) if self.use_bias else None
 
     def _dropout_masks(self, inputs, state, training):
         """(input mask, recurrent mask), each None when unused: scaled keep masks drawn once
@@ -150,16 +141,7 @@ class RNNCellBase(Layer):
         if self.recurrent_activation is not None:
             config["recurrent_activation"] = activations.serialize(self.recurrent_activation)
         config.update({
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            "use_bias": self.use_bias, **W.config(self, "kernel", "recurrent", "bias"),
             "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
             "seed": self.seed})
         return config

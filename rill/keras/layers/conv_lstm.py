@@ -15,7 +15,7 @@ import rill as tf
 from rill.keras.layers._rnn_cell import RNNCellBase
 from rill.keras.layers.input_spec import InputSpec
 from rill.keras.layers.lstm import _ForgetBiasInitializer
-from rill.keras.layers.rnn import RNN, cell_properties
+from rill.keras.layers.rnn import RNN, cell_properties, init_cell_layer
 
 
 def _tuple(value, rank: int, arg: str, who: str) -> tuple:
@@ -83,16 +83,8 @@ class ConvLSTMCell(RNNCellBase):
                              f"keras.Input(shape=(time, *image_shape, channels)).")
         self.spatial_dims, self.input_dim = tuple(shape[1:-1]), shape[-1]
         f = self.filters
-        self.kernel = self.add_weight(name="kernel",
-                                      shape=self.kernel_size + (self.input_dim, 4 * f),
-                                      initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight(name="recurrent_kernel",
-                                                shape=self.kernel_size + (f, 4 * f),
-                                                initializer=self.recurrent_initializer,
-                                                regularizer=self.recurrent_regularizer,
-                                                constraint=self.recurrent_constraint)
+        self._add_kernels(self.kernel_size + (self.input_dim, 4 * f),
+                          self.kernel_size + (f, 4 * f))
         init = _ForgetBiasInitializer(self.bias_initializer, f) if self.unit_forget_bias \
             else None
         self._add_bias((4 * f,), init)
@@ -168,12 +160,7 @@ class ConvLSTMCell(RNNCellBase):
         return config
 
 
-@cell_properties("filters", "kernel_size", "strides", "padding", "data_format",
-                 "dilation_rate", "activation", "recurrent_activation", "use_bias",
-                 "unit_forget_bias", "kernel_initializer", "recurrent_initializer",
-                 "bias_initializer", "kernel_regularizer", "recurrent_regularizer",
-                 "bias_regularizer", "kernel_constraint", "recurrent_constraint",
-                 "bias_constraint", "dropout", "recurrent_dropout")
+@cell_properties(ConvLSTMCell)
 class _ConvLSTM(RNN):
     """ConvLSTM of `_rank`: `RNN(ConvLSTMCell(...))` over `(batch, time, *spatial,
     channels)` (channels after time with channels_first)."""
@@ -190,22 +177,7 @@ class _ConvLSTM(RNN):
                  recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
                  go_backwards=False, stateful=False, unroll=False, zero_output_for_mask=False,
                  **kwargs):
-        cell = ConvLSTMCell(
-            self._rank, filters, kernel_size, strides=strides, padding=padding,
-            data_format=data_format, dilation_rate=dilation_rate, activation=activation,
-            recurrent_activation=recurrent_activation, use_bias=use_bias,
-            kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer, unit_forget_bias=unit_forget_bias,
-            kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
-            bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-            recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint,
-            dropout=dropout, recurrent_dropout=recurrent_dropout, seed=seed,
-            dtype=kwargs.get("dtype"), trainable=kwargs.get("trainable", True),
-            name="conv_lstm_cell")
-        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
-                         zero_output_for_mask=zero_output_for_mask,
-                         activity_regularizer=activity_regularizer, **kwargs)
+        init_cell_layer(self, "conv_lstm_cell", locals(), self._rank)
         self.input_spec = InputSpec(ndim=self._rank + 3)
 
     def compute_output_shape(self, input_shape):

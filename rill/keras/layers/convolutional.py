@@ -10,8 +10,9 @@ op on a height of 1, as Keras does), then the bias and the activation.
 from __future__ import annotations
 
 import rill as tf
-from rill.keras import activations, constraints, initializers, regularizers
+from rill.keras import activations, regularizers
 from rill.keras.layers import _spatial_args as A
+from rill.keras.layers import _weight_args as W
 from rill.keras.layers.base_layer import Layer
 from rill.keras.layers.input_spec import InputSpec
 
@@ -46,9 +47,7 @@ class _Spatial(Layer):
         self.data_format = A.data_format(data_format, who)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.bias_constraint = constraints.get(bias_constraint)
+        W.set_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.input_spec = InputSpec(min_ndim=rank + 2)
 
     @property
@@ -66,11 +65,12 @@ class _Spatial(Layer):
                              f"static channel axis, e.g. keras.Input(shape=(28, 28, 1)).")
         return channels
 
-    def _build_bias(self, size: int):
-        self.bias = self.add_weight(name="bias", shape=(size,),
-                                    initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint) if self.use_bias else None
+    def _finish_build(self, channels: int, bias_size: int):
+        """Adds the bias and fixes the input's channels (after the kernels are made)."""
+        self.bias = W.add_weight(self, "bias", (bias_size,)) if self.use_bias else None
+        self.input_spec = InputSpec(min_ndim=self._rank + 2,
+                                    axes={self._channel_axis: channels})
+        self.built = True
 
     def _finish(self, y):
         if self.bias is not None:
@@ -84,11 +84,8 @@ class _Spatial(Layer):
                 "padding": self.padding, "data_format": self.data_format,
                 "dilation_rate": self.dilation_rate,
                 "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                "use_bias": self.use_bias, **W.config(self, "bias"),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
 
     def _conv_shape(self, input_shape, channels):
         shape = tf.TensorShape(input_shape).as_list()
@@ -119,9 +116,7 @@ class _Conv(_Spatial):
         self._init_spatial(kernel_size, strides, padding, data_format, dilation_rate,
                            activation, use_bias, bias_initializer, bias_regularizer,
                            bias_constraint, allow_causal=self._rank == 1)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
+        W.set_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
@@ -131,14 +126,9 @@ class _Conv(_Spatial):
                              f"Received groups={self.groups}, but the input has {channels} "
                              f"channels (full input shape is {tf.TensorShape(input_shape)})."
                              f"\nhint: use groups that divide the input's channels.")
-        self.kernel = self.add_weight(
-            name="kernel", shape=self.kernel_size + (channels // self.groups, self.filters),
-            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint)
-        self._build_bias(self.filters)
-        self.input_spec = InputSpec(min_ndim=self._rank + 2,
-                                    axes={self._channel_axis: channels})
-        self.built = True
+        self.kernel = W.add_weight(
+            self, "kernel", self.kernel_size + (channels // self.groups, self.filters))
+        self._finish_build(channels, self.filters)
 
     def call(self, inputs):
         padding = self.padding.upper()
@@ -156,10 +146,7 @@ class _Conv(_Spatial):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "filters": self.filters, **self._spatial_config(),
-                "groups": self.groups,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint)}
+                "groups": self.groups, **W.config(self, "kernel")}
 
 
 class Conv1D(_Conv):
@@ -226,20 +213,12 @@ class _ConvTranspose(_Spatial):
             raise ValueError(f"{who}: strides {self.strides} must be greater than "
                              f"output_padding {self.output_padding}.\nhint: output_padding "
                              f"picks one of the `strides` output sizes; keep it below them.")
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
+        W.set_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
-        self.kernel = self.add_weight(
-            name="kernel", shape=self.kernel_size + (self.filters, channels),
-            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint)
-        self._build_bias(self.filters)
-        self.input_spec = InputSpec(min_ndim=self._rank + 2,
-                                    axes={self._channel_axis: channels})
-        self.built = True
+        self.kernel = W.add_weight(self, "kernel", self.kernel_size + (self.filters, channels))
+        self._finish_build(channels, self.filters)
 
     def _spatial_out(self, spatial):
         pads = self.output_padding or (None,) * self._rank
@@ -269,10 +248,7 @@ class _ConvTranspose(_Spatial):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "filters": self.filters, **self._spatial_config(),
-                "output_padding": self.output_padding,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint)}
+                "output_padding": self.output_padding, **W.config(self, "kernel")}
 
 
 class Conv1DTranspose(_ConvTranspose):
@@ -331,15 +307,11 @@ class _Depthwise(_Spatial):
                         depthwise_constraint):
         self.depth_multiplier = _positive(depth_multiplier, "depth_multiplier",
                                           type(self).__name__)
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        W.set_args(self, "depthwise", depthwise_initializer, depthwise_regularizer,
+                   depthwise_constraint)
 
     def _depthwise_config(self) -> dict:
-        return {"depth_multiplier": self.depth_multiplier,
-                "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-                "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-                "depthwise_constraint": constraints.serialize(self.depthwise_constraint)}
+        return {"depth_multiplier": self.depth_multiplier, **W.config(self, "depthwise")}
 
 
 class _DepthwiseConv(_Depthwise):
@@ -360,14 +332,10 @@ class _DepthwiseConv(_Depthwise):
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
-        self.kernel = self.add_weight(
-            name="kernel", shape=self.kernel_size + (channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint)
-        self._build_bias(channels * self.depth_multiplier)
-        self.input_spec = InputSpec(min_ndim=self._rank + 2,
-                                    axes={self._channel_axis: channels})
-        self.built = True
+        self.kernel = W.add_weight(self, "kernel",
+                                   self.kernel_size + (channels, self.depth_multiplier),
+                                   prefix="depthwise")
+        self._finish_build(channels, channels * self.depth_multiplier)
 
     def call(self, inputs):
         return self._finish(self._depthwise(inputs, self.kernel.value()))
@@ -422,25 +390,19 @@ class _SeparableConv(_Depthwise):
                            bias_constraint)
         self._init_depthwise(depth_multiplier, depthwise_initializer, depthwise_regularizer,
                              depthwise_constraint)
-        self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.pointwise_constraint = constraints.get(pointwise_constraint)
+        W.set_args(self, "pointwise", pointwise_initializer, pointwise_regularizer,
+                   pointwise_constraint)
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
-        self.depthwise_kernel = self.add_weight(
-            name="depthwise_kernel", shape=self.kernel_size + (channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint)
-        self.pointwise_kernel = self.add_weight(
-            name="pointwise_kernel",
-            shape=(1,) * self._rank + (channels * self.depth_multiplier, self.filters),
-            initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
-            constraint=self.pointwise_constraint)
-        self._build_bias(self.filters)
-        self.input_spec = InputSpec(min_ndim=self._rank + 2,
-                                    axes={self._channel_axis: channels})
-        self.built = True
+        self.depthwise_kernel = W.add_weight(
+            self, "depthwise_kernel", self.kernel_size + (channels, self.depth_multiplier),
+            prefix="depthwise")
+        self.pointwise_kernel = W.add_weight(
+            self, "pointwise_kernel",
+            (1,) * self._rank + (channels * self.depth_multiplier, self.filters),
+            prefix="pointwise")
+        self._finish_build(channels, self.filters)
 
     def call(self, inputs):
         h = self._depthwise(inputs, self.depthwise_kernel.value())
@@ -451,10 +413,7 @@ class _SeparableConv(_Depthwise):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "filters": self.filters, **self._spatial_config(),
-                **self._depthwise_config(),
-                "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-                "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
-                "pointwise_constraint": constraints.serialize(self.pointwise_constraint)}
+                **self._depthwise_config(), **W.config(self, "pointwise")}
 
 
 class SeparableConv1D(_SeparableConv):

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import rill as tf
-from rill.keras import activations, constraints, initializers, regularizers
+from rill.keras import activations, regularizers
+from rill.keras.layers import _weight_args as W
 from rill.keras.layers.base_layer import Layer
 from rill.keras.layers.input_spec import InputSpec
 
@@ -46,12 +47,8 @@ class Dense(Layer):
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        W.set_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        W.set_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 
@@ -63,14 +60,8 @@ class Dense(Layer):
                              f"known to build the kernel, got input shape {input_shape}.\n"
                              f"hint: give the input a static last axis, e.g. "
                              f"keras.Input(shape=(n_features,)).")
-        self.kernel = self.add_weight(name="kernel", shape=(last, self.units),
-                                      initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.bias = self.add_weight(name="bias", shape=(self.units,),
-                                    initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint) if self.use_bias else None
+        self.kernel = W.add_weight(self, "kernel", (last, self.units))
+        self.bias = W.add_weight(self, "bias", (self.units,)) if self.use_bias else None
         self.input_spec = InputSpec(min_ndim=2, axes={-1: last})
         self.built = True
 
@@ -96,14 +87,8 @@ class Dense(Layer):
     def get_config(self) -> dict:
         return {**super().get_config(), "units": self.units,
                 "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                "use_bias": self.use_bias, **W.config(self, "kernel", "bias"),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
 
 
 class Activation(Layer):

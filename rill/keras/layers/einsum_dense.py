@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 
 import rill as tf
-from rill.keras import activations, constraints, initializers, regularizers
+from rill.keras import activations, initializers, regularizers
+from rill.keras.layers import _weight_args as W
 from rill.keras.layers.base_layer import Layer
 
 _EQUATION = re.compile(r"(\.\.\.)?([a-zA-Z]+)(\.\.\.)?,([a-zA-Z]+)->(\.\.\.)?([a-zA-Z]+)"
@@ -120,12 +121,8 @@ class EinsumDense(Layer):
             else tuple(output_shape)
         self.bias_axes = bias_axes or None
         self.activation = activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        W.set_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        W.set_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
 
     def build(self, input_shape):
         kernel, bias, _, in_axes, out_axes = analyze(self.equation, self.bias_axes,
@@ -135,14 +132,8 @@ class EinsumDense(Layer):
                 and init.output_axes is None:  # fans from the equation, as Keras 3 does
             init = type(init).from_config({**init.get_config(), "input_axes": in_axes,
                                            "output_axes": out_axes})
-        self.kernel = self.add_weight(name="kernel", shape=tuple(kernel), initializer=init,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.bias = self.add_weight(name="bias", shape=tuple(bias),
-                                    initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint) \
-            if bias is not None else None
+        self.kernel = W.add_weight(self, "kernel", tuple(kernel), initializer=init)
+        self.bias = W.add_weight(self, "bias", tuple(bias)) if bias is not None else None
         self.built = True
 
     def call(self, inputs):
@@ -158,11 +149,5 @@ class EinsumDense(Layer):
     def get_config(self) -> dict:
         return {**super().get_config(), "output_shape": list(self.partial_output_shape),
                 "equation": self.equation, "activation": activations.serialize(self.activation),
-                "bias_axes": self.bias_axes,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                "bias_axes": self.bias_axes, **W.config(self, "kernel", "bias"),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}

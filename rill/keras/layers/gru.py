@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import rill as tf
 from rill.keras.layers._rnn_cell import RNNCellBase
-from rill.keras.layers.rnn import RNN, cell_properties
+from rill.keras.layers.rnn import RNN, cell_properties, init_cell_layer
 
 
 class GRUCell(RNNCellBase):
@@ -90,11 +90,7 @@ class GRUCell(RNNCellBase):
         return {**super().get_config(), "reset_after": self.reset_after}
 
 
-@cell_properties("units", "activation", "recurrent_activation", "use_bias", "reset_after",
-                 "kernel_initializer", "recurrent_initializer", "bias_initializer",
-                 "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
-                 "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
-                 "recurrent_dropout")
+@cell_properties(GRUCell)
 class GRU(RNN):
     """Gated Recurrent Unit layer: `RNN(GRUCell(units, ...))` over `(batch, time,
     features)` inputs (see `GRUCell` for the step, `RNN` for the sequence arguments).
@@ -113,19 +109,5 @@ class GRU(RNN):
                  recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
                  go_backwards=False, stateful=False, unroll=False, reset_after=True,
                  time_major=False, zero_output_for_mask=False, use_cudnn="auto", **kwargs):
-        cell = GRUCell(units, activation=activation, recurrent_activation=recurrent_activation,
-                       use_bias=use_bias, kernel_initializer=kernel_initializer,
-                       recurrent_initializer=recurrent_initializer,
-                       bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
-                       recurrent_regularizer=recurrent_regularizer,
-                       bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                       recurrent_constraint=recurrent_constraint,
-                       bias_constraint=bias_constraint, dropout=dropout,
-                       recurrent_dropout=recurrent_dropout, reset_after=reset_after, seed=seed,
-                       dtype=kwargs.get("dtype"), trainable=kwargs.get("trainable", True),
-                       name="gru_cell")
-        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
-                         time_major=time_major, zero_output_for_mask=zero_output_for_mask,
-                         activity_regularizer=activity_regularizer, **kwargs)
+        init_cell_layer(self, "gru_cell", locals())
         self.use_cudnn = use_cudnn

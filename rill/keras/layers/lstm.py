@@ -14,7 +14,7 @@ from __future__ import annotations
 import rill as tf
 from rill.keras import initializers
 from rill.keras.layers._rnn_cell import RNNCellBase
-from rill.keras.layers.rnn import RNN, cell_properties
+from rill.keras.layers.rnn import RNN, cell_properties, init_cell_layer
 
 
 class _ForgetBiasInitializer:
@@ -90,11 +90,7 @@ class LSTMCell(RNNCellBase):
         return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
 
 
-@cell_properties("units", "activation", "recurrent_activation", "use_bias", "unit_forget_bias",
-                 "kernel_initializer", "recurrent_initializer", "bias_initializer",
-                 "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
-                 "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
-                 "recurrent_dropout")
+@cell_properties(LSTMCell)
 class LSTM(RNN):
     """Long Short-Term Memory layer: `RNN(LSTMCell(units, ...))` over `(batch, time,
     features)` inputs (see `LSTMCell` for the step, `RNN` for the sequence arguments).
@@ -115,20 +111,5 @@ class LSTM(RNN):
                  dropout=0.0, recurrent_dropout=0.0, seed=None, return_sequences=False,
                  return_state=False, go_backwards=False, stateful=False, unroll=False,
                  time_major=False, zero_output_for_mask=False, use_cudnn="auto", **kwargs):
-        cell = LSTMCell(units, activation=activation, recurrent_activation=recurrent_activation,
-                        use_bias=use_bias, kernel_initializer=kernel_initializer,
-                        recurrent_initializer=recurrent_initializer,
-                        bias_initializer=bias_initializer, unit_forget_bias=unit_forget_bias,
-                        kernel_regularizer=kernel_regularizer,
-                        recurrent_regularizer=recurrent_regularizer,
-                        bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                        recurrent_constraint=recurrent_constraint,
-                        bias_constraint=bias_constraint, dropout=dropout,
-                        recurrent_dropout=recurrent_dropout, seed=seed,
-                        dtype=kwargs.get("dtype"), trainable=kwargs.get("trainable", True),
-                        name="lstm_cell")
-        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
-                         time_major=time_major, zero_output_for_mask=zero_output_for_mask,
-                         activity_regularizer=activity_regularizer, **kwargs)
+        init_cell_layer(self, "lstm_cell", locals())
         self.use_cudnn = use_cudnn

@@ -353,14 +353,40 @@ class RNN(Layer):
         return super().from_config(config)
 
 
-def cell_properties(*names):
-    """Class decorator: `layer.units` etc. read the cell's attributes (LSTM, GRU, ...)."""
+_SEQUENCE_ARGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll",
+                  "time_major", "zero_output_for_mask", "activity_regularizer")
+
+
+def _cell_args(cell_cls) -> list:
+    params = inspect.signature(cell_cls.__init__).parameters.values()
+    return [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self"]
+
+
+def cell_properties(cell_cls):
+    """Class decorator of a layer made of one built-in cell (LSTM, GRU, ...): the cell's
+    constructor arguments are the layer's (`layer.units` reads `layer.cell.units`), and
+    `_init_cell_layer` builds the cell from the layer's constructor arguments."""
     def decorate(cls):
-        for name in names:
+        for name in _cell_args(cell_cls):
             setattr(cls, name, property(lambda self, n=name: getattr(self.cell, n)))
         cls._cell_owned = True
+        cls._cell_class = cell_cls
         return cls
     return decorate
+
+
+def init_cell_layer(layer, cell_name: str, arguments: dict, *cell_args) -> None:
+    """`RNN.__init__` of a `cell_properties` layer from its constructor's `locals()`: the
+    arguments its cell takes go to the cell (after `cell_args`), the sequence arguments and
+    the other keywords to `RNN`."""
+    arguments = dict(arguments)
+    kwargs = arguments.pop("kwargs")
+    taken = _cell_args(layer._cell_class)[len(cell_args):]
+    cell = layer._cell_class(*cell_args, **{k: arguments[k] for k in taken if k in arguments},
+                             dtype=kwargs.get("dtype"), trainable=kwargs.get("trainable", True),
+                             name=cell_name)
+    RNN.__init__(layer, cell, **{k: arguments[k] for k in _SEQUENCE_ARGS if k in arguments},
+                 **kwargs)
 
 
 class StackedRNNCells(Layer):

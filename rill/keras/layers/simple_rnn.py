@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import rill as tf
 from rill.keras.layers._rnn_cell import RNNCellBase
-from rill.keras.layers.rnn import RNN, cell_properties
+from rill.keras.layers.rnn import RNN, cell_properties, init_cell_layer
 
 
 class SimpleRNNCell(RNNCellBase):
@@ -57,10 +57,7 @@ class SimpleRNNCell(RNNCellBase):
         return project, step
 
 
-@cell_properties("units", "activation", "use_bias", "kernel_initializer",
-                 "recurrent_initializer", "bias_initializer", "kernel_regularizer",
-                 "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
-                 "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout")
+@cell_properties(SimpleRNNCell)
 class SimpleRNN(RNN):
     """A fully connected RNN layer: `RNN(SimpleRNNCell(units, ...))` over `(batch, time,
     features)` inputs (see `SimpleRNNCell` for the step, `RNN` for the sequence arguments).
@@ -77,20 +74,4 @@ class SimpleRNN(RNN):
                  recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
                  go_backwards=False, stateful=False, unroll=False, time_major=False,
                  zero_output_for_mask=False, **kwargs):
-        cell = SimpleRNNCell(units, activation=activation, use_bias=use_bias,
-                             kernel_initializer=kernel_initializer,
-                             recurrent_initializer=recurrent_initializer,
-                             bias_initializer=bias_initializer,
-                             kernel_regularizer=kernel_regularizer,
-                             recurrent_regularizer=recurrent_regularizer,
-                             bias_regularizer=bias_regularizer,
-                             kernel_constraint=kernel_constraint,
-                             recurrent_constraint=recurrent_constraint,
-                             bias_constraint=bias_constraint, dropout=dropout,
-                             recurrent_dropout=recurrent_dropout, seed=seed,
-                             dtype=kwargs.get("dtype"), trainable=kwargs.get("trainable", True),
-                             name="simple_rnn_cell")
-        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
-                         time_major=time_major, zero_output_for_mask=zero_output_for_mask,
-                         activity_regularizer=activity_regularizer, **kwargs)
+        init_cell_layer(self, "simple_rnn_cell", locals())

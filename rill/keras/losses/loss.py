@@ -89,12 +89,17 @@ def _tensor(x, dtype=None):
     return x if dtype is None or x.dtype == dtype else tf.cast(x, dtype)
 
 
-def convert_pair(y_true, y_pred, dtype=None):
+def convert_pair(y_true, y_pred, dtype=None, integer_labels: bool = False):
     """(y_true, y_pred) as tensors: y_pred floating (`dtype` if given, else its own float dtype,
-    else floatx), y_true cast to y_pred's dtype."""
+    else floatx), y_true cast to y_pred's dtype (integer labels kept as they are when
+    `integer_labels`: class ids for a sparse loss, which would cast them back)."""
     y_pred = _tensor(y_pred, dtype)
     if not y_pred.dtype.is_floating:
         y_pred = tf.cast(y_pred, backend.floatx())
+    if integer_labels:
+        y_true = _tensor(y_true)
+        if y_true.dtype.is_integer:
+            return y_true, y_pred
     return _tensor(y_true, y_pred.dtype), y_pred
 
 
@@ -214,6 +219,8 @@ def reduce_weighted_values(values, sample_weight=None, mask=None,
         return total
     if reduction == "mean_with_sample_weight" and weights is not None:
         divisor = tf.reduce_sum(weights * tf.ones_like(values))
+    elif values.shape.is_fully_defined() and values.shape.num_elements():
+        return total / values.shape.num_elements()  # a plain division: 0-d Python math
     else:
         divisor = tf.cast(tf.size(values), values.dtype)
     return tf.math.divide_no_nan(total, divisor)
@@ -240,6 +247,7 @@ class Loss(AutoConfig):
     """
 
     _keras_module = _MODULE
+    _integer_labels = False  # True: `call` takes integer class ids as they came
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -277,7 +285,8 @@ class Loss(AutoConfig):
                                  f"__init__.")
         cc = sys.modules.get("rill.keras.layers._call_context")
         keras_mask = cc.get_mask(y_pred) if cc is not None and cc.masks else None
-        y_true, y_pred = squeeze_or_expand(*convert_pair(y_true, y_pred, self._dtype))
+        y_true, y_pred = squeeze_or_expand(*convert_pair(y_true, y_pred, self._dtype,
+                                                         self._integer_labels))
         losses, mask = self._call_with_mask(y_true, y_pred)
         if keras_mask is not None:  # a masking layer's mask on the predictions
             keras_mask = tf.cast(keras_mask, tf.bool)
@@ -336,6 +345,7 @@ class LossFunctionWrapper(Loss):
                          dtype=dtype)
         self.fn = fn
         self._fn_kwargs = kwargs
+        self._integer_labels = getattr(fn, "_integer_labels", False)
 
     def call(self, y_true, y_pred):
         """`fn(y_true, y_pred, **kwargs)` after aligning a trailing axis of size 1."""

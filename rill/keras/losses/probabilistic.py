@@ -201,6 +201,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     return res
 
 
+sparse_categorical_crossentropy._integer_labels = True  # Loss keeps int labels uncast
+
+
 def kl_divergence(y_true, y_pred):
     """sum(y_true * log(y_true / y_pred), axis=-1), both clipped to [epsilon, 1].
 

@@ -75,9 +75,17 @@ def sparse_categorical_accuracy(y_true, y_pred):
     ...                                                    [0.05, 0.95, 0.0]]).numpy()
     array([0., 1.], dtype=float32)
     """
-    y_true, y_pred = _tensors(y_true, y_pred)
+    y_pred = tf.convert_to_tensor(y_pred)
+    if not y_pred.dtype.is_floating:
+        y_pred = tf.cast(y_pred, "float32")
+    y_true = tf.convert_to_tensor(y_true)
     y_true = _class_ids(y_true, y_pred, "sparse_categorical_accuracy")
-    predicted = tf.cast(tf.argmax(y_pred, -1), y_true.dtype)
+    if y_true.dtype.is_integer:  # class ids compared as integers: no casts
+        if y_true.dtype not in (tf.int32, tf.int64):
+            y_true = tf.cast(y_true, "int64")
+        predicted = tf.argmax(y_pred, -1, output_type=y_true.dtype)
+    else:
+        predicted = tf.cast(tf.argmax(y_pred, -1), y_true.dtype)
     return tf.cast(tf.equal(y_true, predicted), "float32")
 
 
@@ -171,6 +179,9 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
     0.5
     """
 
+    _cast_labels = False
+    _class_id_labels = True
+
     def __init__(self, name: str = "sparse_categorical_accuracy", dtype=None):
         super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
 
@@ -199,6 +210,7 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     """
 
     _config_keys = ("k",)
+    _class_id_labels = True
 
     def __init__(self, k: int = 5, name: str = "sparse_top_k_categorical_accuracy",
                  dtype=None, from_sorted_ids: bool = False):

@@ -374,6 +374,9 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     _cast_labels = True  # False keeps integer class ids as they are (sparse losses)
+    # True: labels are class ids, (n,) or (n, 1) against predictions (n, k), and compile()
+    # passes them as they came (no (n,) -> (n, 1) expansion for the metric to undo)
+    _class_id_labels = False
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         """Adds `fn(y_true, y_pred)`'s values, weighted by `sample_weight` (and by the keras

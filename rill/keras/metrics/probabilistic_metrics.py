@@ -80,6 +80,7 @@ class SparseCategoricalCrossentropy(_LossMetric):
 
     _loss = "sparse_categorical_crossentropy"
     _cast_labels = False
+    _class_id_labels = True
     _defaults = {"from_logits": False, "ignore_class": None, "axis": -1}
 
     def __init__(self, name: str = "sparse_categorical_crossentropy", dtype=None,

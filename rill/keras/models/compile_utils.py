@@ -370,12 +370,17 @@ class CompileMetrics:
         outs = flat_outputs(y_pred)
         trues = match_targets(y_true, names, "y")
         weights = match_targets(sample_weight, names, "sample_weight")
-        trues = [_match_rank_and_dtype(t, p) for t, p in zip(trues, outs)]
+        matched: dict = {}
         for i, metric, is_weighted in self._plan:
+            y_true = trues[i]
+            if not getattr(metric, "_class_id_labels", False):
+                if i not in matched:
+                    matched[i] = _match_rank_and_dtype(y_true, outs[i])
+                y_true = matched[i]
             if is_weighted:
-                metric.update_state(trues[i], outs[i], sample_weight=weights[i])
+                metric.update_state(y_true, outs[i], sample_weight=weights[i])
             else:
-                metric.update_state(trues[i], outs[i])
+                metric.update_state(y_true, outs[i])
 
     def result(self) -> dict:
         return {n: m.result() for n, m in zip(self._names, self.metrics)}

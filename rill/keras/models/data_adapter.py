@@ -189,15 +189,17 @@ class DataHandler:
             if self.num_samples else 0
         self.steps = self.steps_per_epoch or self.num_batches
 
-    def _array_pass(self):
-        n, bs, arrays, structure = self.num_samples, self.batch_size, self.arrays, self.structure
+    def _permutation(self):
+        """This epoch's order of the samples (None: as they are)."""
+        n, bs = self.num_samples, self.batch_size
         if self.shuffle == "batch":
             order = np.random.permutation(self.num_batches)
-            perm = np.concatenate([np.arange(i * bs, min(n, (i + 1) * bs)) for i in order])
-        elif self.shuffle:
-            perm = np.random.permutation(n)
-        else:
-            perm = None
+            return np.concatenate([np.arange(i * bs, min(n, (i + 1) * bs)) for i in order])
+        return np.random.permutation(n) if self.shuffle else None
+
+    def _array_pass(self):
+        n, bs, arrays, structure = self.num_samples, self.batch_size, self.arrays, self.structure
+        perm = self._permutation()
         for start in range(0, n, bs):
             if perm is None:
                 batch = [a[start:start + bs] for a in arrays]
@@ -205,6 +207,21 @@ class DataHandler:
                 idx = perm[start:start + bs]
                 batch = [a[idx] for a in arrays]
             yield structure, batch
+
+    def _array_groups(self, group: int):
+        """`_array_pass` in groups of `group` full batches, each gathered at once (a view
+        when not shuffling), then the partial last batch alone."""
+        n, bs, arrays, structure = self.num_samples, self.batch_size, self.arrays, self.structure
+        perm = self._permutation()
+        full = n - n % bs
+        for start in range(0, full, bs * group):
+            stop = min(start + bs * group, full)
+            sel = slice(start, stop) if perm is None else perm[start:stop]
+            count = (stop - start) // bs
+            yield structure, [a[sel].reshape((count, bs) + a.shape[1:]) for a in arrays], count
+        if full < n:
+            sel = slice(full, n) if perm is None else perm[full:]
+            yield structure, [a[sel][None] for a in arrays], 1
 
     # -- generators, Sequences, re-iterables -----------------------------------------------
     def _init_stream(self, x, y, sample_weight, batch_size, class_weight):
@@ -309,9 +326,41 @@ class DataHandler:
                 return
             yield batch if convert is None else convert(batch)
 
+    def groups(self, group: int):
+        """The batches of `epoch()` in groups for `steps_per_execution`: up to `group`
+        consecutive batches of one structure and shapes, each leaf stacked on a new first
+        axis. Yields `(structure, stacked leaves, number of batches)`."""
+        if self._is_arrays and not self.steps_per_epoch:
+            yield from self._array_groups(group)
+            return
+        pending, key = [], None
+        for structure, leaves in self.epoch():
+            this = (structure_key(structure), [(a.shape, a.dtype) for a in leaves])
+            if pending and (this != key or len(pending) == group):
+                yield _stacked(pending)
+                pending = []
+            key = this
+            pending.append((structure, leaves))
+        if pending:
+            yield _stacked(pending)
+
     @property
     def _is_arrays(self) -> bool:
         return self._sequence is None and self._generator is None and self._reiterable is None
+
+
+def structure_key(structure):
+    """A hashable key of a batch's nesting (lists, tuples, dicts), without its arrays."""
+    if isinstance(structure, dict):
+        return ("dict",) + tuple((k, structure_key(v)) for k, v in sorted(structure.items()))
+    if isinstance(structure, (list, tuple)):
+        return (type(structure).__name__,) + tuple(structure_key(v) for v in structure)
+    return None
+
+
+def _stacked(batches: list) -> tuple:
+    leaves = [np.stack(parts) for parts in zip(*(b for _, b in batches))]
+    return batches[0][0], leaves, len(batches)
 
 
 def train_validation_split(x, y, sample_weight, validation_split: float):

@@ -18,6 +18,7 @@ import numpy as np
 import rill as tf
 from rill.keras.models import compile_utils as cu
 from rill.keras.models import data_adapter as da
+from rill.keras.models import execution
 
 _BAR_INTERVAL = 0.05  # seconds between progress-bar updates (the bar redraws no faster)
 
@@ -26,12 +27,7 @@ def _callbacks_module():
     return importlib.import_module("rill.keras.callbacks")
 
 
-def _structure_key(structure):
-    if isinstance(structure, dict):
-        return ("dict",) + tuple((k, _structure_key(v)) for k, v in sorted(structure.items()))
-    if isinstance(structure, (list, tuple)):
-        return (type(structure).__name__,) + tuple(_structure_key(v) for v in structure)
-    return None
+_structure_key = da.structure_key
 
 
 def _template(structure):
@@ -110,6 +106,16 @@ def _explain_rank_1(exc: Exception, kind: str, structure, leaves) -> None:
                      f"layer reads the features on the last axis).")
 
 
+def _steps_per_execution(value) -> int:
+    if value is None:
+        return 1
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"compile: `steps_per_execution` must be a positive integer, got "
+                         f"{value!r}.\nhint: pass e.g. steps_per_execution=32 (1 runs one "
+                         f"batch per call).")
+    return int(value)
+
+
 def _batch_size(struct):
     first = tf.nest.flatten(struct)[0]
     return tf.cast(tf.shape(first)[0], "float32")
@@ -162,6 +168,15 @@ class Trainer:
         self._trainer_state.quiet.clear()
 
     @property
+    def steps_per_execution(self) -> int:
+        """How many batches one call of the compiled step runs (see compile())."""
+        return self._trainer_state.steps_per_execution
+
+    @steps_per_execution.setter
+    def steps_per_execution(self, value):
+        self._trainer_state.steps_per_execution = _steps_per_execution(value)
+
+    @property
     def stop_training(self) -> bool:
         """Set it to True (from a callback) to end `fit` after the current batch."""
         return self.__dict__.get("_stop_training", False)
@@ -196,8 +211,11 @@ class Trainer:
             loss_weights: scalars weighting each output's loss (list or dict).
             weighted_metrics: metrics that receive the sample weights.
             run_eagerly: run the steps as plain Python (debugging).
-            steps_per_execution, jit_compile: accepted for compatibility; every batch is
-                one call of the compiled step, and rill has no XLA.
+            steps_per_execution: the number of batches each call of the compiled function
+                runs (in one `tf.while_loop`); batch callbacks then see one batch per call,
+                numbered by the call's last step, with that step's logs.
+            jit_compile: accepted for compatibility and ignored: rill has no XLA (the step
+                is compiled by `tf.function` either way).
 
         >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])  # doctest: +SKIP
         """
@@ -217,7 +235,7 @@ class Trainer:
             if (metrics or weighted_metrics) else None
         state.loss_tracker = importlib.import_module("rill.keras.metrics").Mean(name="loss")
         state.run_eagerly = bool(run_eagerly)
-        state.steps_per_execution = int(steps_per_execution or 1)
+        state.steps_per_execution = _steps_per_execution(steps_per_execution)
         state.jit_compile = jit_compile
         state.compiled = True
         object.__setattr__(self, "_trainer_state_obj", state)
@@ -338,11 +356,15 @@ class Trainer:
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
                                      training=True)
         self._trainer_state.loss_tracker.update_state(loss, sample_weight=_batch_size(x))
+        # the metrics see only y and y_pred, so they are the same before the update; computed
+        # first, their small ops run while the forward pass's values are still in the CPU's
+        # caches (after the update's large arrays they cost several times more)
+        logs = self.compute_metrics(x, y, y_pred, sample_weight)
         variables = self.trainable_variables
         if variables:
             grads = tape.gradient(loss, variables)
             self.optimizer.apply_gradients(zip(grads, variables))
-        return self.compute_metrics(x, y, y_pred, sample_weight)
+        return logs
 
     def test_step(self, data):
         """One evaluation step: forward pass (training=False), loss and metrics."""
@@ -364,21 +386,24 @@ class Trainer:
         layers = self._flatten_layers() if hasattr(self, "_flatten_layers") else []
         return any(getattr(layer, "dynamic", False) for layer in layers)
 
-    def _step_function(self, kind: str, structure, quiet: bool = False):
+    def _step_function(self, kind: str, structure, quiet: bool = False, group: bool = False):
         """The (compiled) step for batches of this structure, cached until compile().
 
         The quiet variant returns nothing, so its graph computes no results: `fit` and
         `evaluate` use it when no callback reads per-batch logs and the step's logs are the
-        metrics' results (read once at the end instead)."""
+        metrics' results (read once at the end instead). With `group`, the function takes
+        a group of stacked batches (`steps_per_execution`, see `execution.py`)."""
         functions = self._trainer_state.functions
-        key = (kind, _structure_key(structure), quiet)
+        key = (kind, _structure_key(structure), quiet, group)
         fn = functions.get(key)
         if fn is not None:
             return fn
         step = getattr(self, f"{kind}_step")
         template = _template(structure)
         pack = tf.nest.pack_sequence_as
-        if not isinstance(template, (list, tuple, dict)):
+        if group:
+            one_step = execution.multi_step(step, template, kind, quiet)
+        elif not isinstance(template, (list, tuple, dict)):
             def one_step(x):
                 out = step(x)
                 return None if quiet else out
@@ -387,7 +412,7 @@ class Trainer:
                 out = step(pack(template, list(leaves)))
                 return None if quiet else out
         one_step.__name__ = f"{kind}_function"
-        fn = one_step if self._runs_eagerly() else tf.function(one_step)
+        fn = one_step if self._runs_eagerly() else tf.function(one_step, reduce_retracing=group)
         functions[key] = fn
         return fn
 
@@ -396,43 +421,51 @@ class Trainer:
 
         `hooks` (see `_wants`): 0, no callback reads batches; 1, only progress bars do, so
         they get the logs at most every `_BAR_INTERVAL` seconds and at the last batch; 2,
-        every batch goes to the callbacks."""
+        every batch goes to the callbacks. With `steps_per_execution` > 1 each call runs a
+        group of batches and the hooks see one batch per call: the group's first step at
+        the beginning, its last step (and that step's logs) at the end."""
         state = self._trainer_state.quiet
+        per = self._trainer_state.steps_per_execution
+        group = per > 1
         begin = getattr(callbacks, f"on_{kind}_batch_begin")
         end = getattr(callbacks, f"on_{kind}_batch_end")
         constant, clock = tf.constant, time.perf_counter
         last = full = silent = quiet_key = None
         quiet, logs, steps, reported, next_report = False, None, 0, -1, 0.0
-        for step, (structure, leaves) in enumerate(handler.epoch()):
+        for item in (handler.groups(per) if group else handler.epoch()):
+            structure, leaves = item[0], item[1]
+            first = steps
+            steps += item[2] if group else 1
             if structure is not last:
                 last, silent = structure, None
-                full = self._step_function(kind, structure)
+                full = self._step_function(kind, structure, group=group)
                 quiet_key = (kind, _structure_key(structure))
+                if quiet_key not in state and self._builtin_logs(kind):
+                    state[quiet_key] = True  # known without running (and tracing) `full`
                 quiet = hooks < 2 and state.get(quiet_key, False)
             if hooks == 2:
-                begin(step)
+                begin(first)
             tensors = [constant(a) for a in leaves]
-            if quiet:
-                if silent is None:
-                    silent = self._step_function(kind, structure, quiet=True)
-                silent(*tensors)
-            elif step == 0:
-                try:
+            try:
+                if quiet:
+                    if silent is None:
+                        silent = self._step_function(kind, structure, quiet=True, group=group)
+                    silent(*tensors)
+                else:
                     logs = full(*tensors)
-                except (ValueError, tf.errors.InvalidArgumentError) as exc:
-                    _explain_rank_1(exc, kind, structure, leaves)
-                    raise
-            else:
-                logs = full(*tensors)
+            except (ValueError, tf.errors.InvalidArgumentError) as exc:
+                if first == 0:
+                    _explain_rank_1(exc, kind, structure,
+                                    [a[0] for a in leaves] if group else leaves)
+                raise
             if not quiet and quiet_key not in state:
                 state[quiet_key] = self._logs_are_metrics(logs)
                 quiet = hooks < 2 and state[quiet_key]
-            steps = step + 1
             if hooks == 2:
-                end(step, pythonify_logs(logs))
+                end(steps - 1, pythonify_logs(logs))
             elif hooks == 1 and (steps == handler.steps or clock() >= next_report):
-                end(step, self._batch_logs(logs, quiet))
-                reported, next_report = step, clock() + _BAR_INTERVAL
+                end(steps - 1, self._batch_logs(logs, quiet))
+                reported, next_report = steps - 1, clock() + _BAR_INTERVAL
             if kind == "train" and self.stop_training:
                 break
         if steps == 0:
@@ -442,6 +475,13 @@ class Trainer:
         if logs is None or quiet:
             return steps, pythonify_logs(self.get_metrics_result())
         return steps, self._logs_or_metrics(logs)
+
+    def _builtin_logs(self, kind: str) -> bool:
+        """Whether the `kind` step's logs are the metrics' results because the step and
+        what it returns are the built-in ones."""
+        cls = type(self)
+        return all(getattr(cls, name) is getattr(Trainer, name) for name in
+                   (f"{kind}_step", "compute_metrics", "get_metrics_result"))
 
     def _batch_logs(self, logs, quiet: bool) -> dict:
         return pythonify_logs(self.get_metrics_result() if quiet or logs is None else logs)
@@ -605,12 +645,17 @@ class Trainer:
         callbacks = self._callback_list(callbacks, verbose, 1, handler.steps, False)
         batch_hooks = self._wants(callbacks, "predict") > 0
         callbacks.on_predict_begin()
-        chunks, out_structure, last, fn = None, None, None, None
-        for step, (structure, leaves) in enumerate(handler.epoch()):
+        per = self._trainer_state.steps_per_execution
+        group = per > 1
+        chunks, out_structure, last, fn, steps = None, None, None, None, 0
+        for item in (handler.groups(per) if group else handler.epoch()):
+            structure, leaves = item[0], item[1]
+            first = steps
+            steps += item[2] if group else 1
             if structure is not last:
-                last, fn = structure, self._step_function("predict", structure)
+                last, fn = structure, self._step_function("predict", structure, group=group)
             if batch_hooks:
-                callbacks.on_predict_batch_begin(step)
+                callbacks.on_predict_batch_begin(first)
             out = fn(*[tf.constant(a) for a in leaves])
             flat = [np.asarray(t) for t in tf.nest.flatten(out)]
             if chunks is None:
@@ -618,7 +663,7 @@ class Trainer:
             for bucket, value in zip(chunks, flat):
                 bucket.append(value)
             if batch_hooks:
-                callbacks.on_predict_batch_end(step, {"outputs": out})
+                callbacks.on_predict_batch_end(steps - 1, {"outputs": out})
         if chunks is None:
             raise ValueError("predict: the data gave no batch.\nhint: pass at least one "
                              "sample (and check `steps`).")

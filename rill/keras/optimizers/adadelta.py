@@ -34,7 +34,7 @@ class Adadelta(Optimizer):
         (lr,) = c
         rho, eps = self.rho, self.epsilon
         acc_g, acc_d = slots
-        gv = acc_g.value() * rho + tf.square(g) * (1.0 - rho)
+        gv = acc_g.value() * rho + self._square(g) * (1.0 - rho)
         acc_g.assign(gv)
         delta = tf.sqrt(acc_d.value() + eps) * g / tf.sqrt(gv + eps)
         acc_d.assign(acc_d.value() * rho + tf.square(delta) * (1.0 - rho))

@@ -37,6 +37,6 @@ class Adagrad(Optimizer):
     def _update_variable(self, g, var, slots, c) -> None:
         (lr,) = c
         (a,) = slots
-        av = a.value() + tf.square(g)
+        av = a.value() + self._square(g)
         a.assign(av)
         var.assign_sub(g * lr / tf.sqrt(av + self.epsilon))

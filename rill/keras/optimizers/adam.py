@@ -45,7 +45,7 @@ class Adam(Optimizer):
         mv = mv + (g - mv) * (1.0 - self.beta_1)
         m.assign(mv)
         vv = v.value()
-        vv = vv + (tf.square(g) - vv) * (1.0 - self.beta_2)
+        vv = vv + (self._square(g) - vv) * (1.0 - self.beta_2)
         v.assign(vv)
         if self.amsgrad:
             vv = tf.maximum(slots[2].value(), vv)

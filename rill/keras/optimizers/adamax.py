@@ -37,6 +37,6 @@ class Adamax(Optimizer):
         mv = m.value()
         mv = mv + (g - mv) * (1.0 - self.beta_1)
         m.assign(mv)
-        uv = tf.maximum(u.value() * self.beta_2, tf.abs(g))
+        uv = tf.maximum(u.value() * self.beta_2, self._abs(g))
         u.assign(uv)
         var.assign_sub(mv * alpha / (uv + self.epsilon))

@@ -280,9 +280,15 @@ class Optimizer(_state.StateMixin, AutoConfig):
         return [g for g, _ in kept], [v for _, v in kept]
 
     def _as_gradient(self, g, var):
-        if isinstance(g, tf.IndexedSlices):
-            g = tf.convert_to_tensor(g)
-        elif not tf.is_tensor(g):
+        if isinstance(g, tf.IndexedSlices):  # kept sparse: see _update_step
+            values = g.values if g.dtype == var.dtype else tf.cast(g.values, var.dtype)
+            if not g.shape.is_compatible_with(var.shape):
+                raise ValueError(f"{type(self).__name__}: the gradient of variable "
+                                 f"{var.name!r} has dense shape {g.shape}, expected the "
+                                 f"variable's shape {var.shape}.\nhint: pair each gradient "
+                                 f"with its own variable.")
+            return tf.IndexedSlices(values, g.indices, g.dense_shape)
+        if not tf.is_tensor(g):
             g = tf.convert_to_tensor(g, dtype=var.dtype)
         if g.dtype != var.dtype:
             g = tf.cast(g, var.dtype)
@@ -306,7 +312,8 @@ class Optimizer(_state.StateMixin, AutoConfig):
         if self.global_clipnorm:
             return tf.clip_by_global_norm(grads, self.global_clipnorm)[0]
         if self.clipvalue:
-            return [tf.clip_by_value(g, -self.clipvalue, self.clipvalue) for g in grads]
+            return [tf.clip_by_value(_dense(g), -self.clipvalue, self.clipvalue)
+                    for g in grads]
         return grads
 
     def _apply_weight_decay(self, variables, lr, eager):
@@ -320,7 +327,7 @@ class Optimizer(_state.StateMixin, AutoConfig):
         if type(self).update_step is not Optimizer.update_step:  # a Keras 3 custom optimizer
             lr32 = tf.constant(lr, tf.float32) if eager else tf.cast(lr, tf.float32)
             for g, v in zip(grads, variables):
-                self.update_step(g, v, lr32)
+                self.update_step(g, v, lr32)  # a tf.IndexedSlices as it came, as in Keras
             return
         t = float(self._iterations.numpy()) + 1.0 if eager else \
             tf.cast(self._iterations.value(), tf.float64) + 1.0
@@ -333,7 +340,46 @@ class Optimizer(_state.StateMixin, AutoConfig):
                 c = by_dtype.get(v.dtype)
                 if c is None:
                     c = by_dtype[v.dtype] = tuple(tf.cast(x, v.dtype) for x in coeffs)
-            self._update_variable(g, v, slots[index[id(v)]], c)
+            if isinstance(g, tf.IndexedSlices):
+                self._update_sparse(g, v, slots[index[id(v)]], c)
+            else:
+                self._update_variable(g, v, slots[index[id(v)]], c)
+
+    def _update_sparse(self, g, var, slots, c) -> None:
+        """A `tf.IndexedSlices` gradient, as Keras 3 applies one with TensorFlow: its ops
+        keep a gradient sparse through elementwise functions (so `square(g)` squares each
+        slice before repeated rows are summed) and densify it where it meets a dense slot.
+        Optimizers that stay sparse (SGD without momentum) override `_sparse_step`."""
+        if self._sparse_step(g, var, slots, c):
+            return
+        dense = tf.convert_to_tensor(g)
+        self._sparse_grad = (dense, g)
+        try:
+            self._update_variable(dense, var, slots, c)
+        finally:
+            self._sparse_grad = None
+
+    def _sparse_step(self, g, var, slots, c) -> bool:
+        """Applies the IndexedSlices `g` to the rows it names only, if this optimizer can
+        (returns whether it did)."""
+        return False
+
+    _sparse_grad = None
+
+    def _square(self, g):
+        """`g**2`; for a densified IndexedSlices gradient, the sum over repeated rows of the
+        slices' squares (Keras 3's `ops.square` acts on the slices)."""
+        return self._of_slices(g, tf.square)
+
+    def _abs(self, g):
+        return self._of_slices(g, tf.abs)
+
+    def _of_slices(self, g, fn):
+        found = self._sparse_grad
+        if found is None or found[0] is not g:
+            return fn(g)
+        s = found[1]
+        return tf.convert_to_tensor(tf.IndexedSlices(fn(s.values), s.indices, s.dense_shape))
 
     def _coefficients(self, lr, t) -> tuple:
         """The step's scalar coefficients from `lr` and the 1-based step `t` (Python floats
@@ -382,6 +428,10 @@ class Optimizer(_state.StateMixin, AutoConfig):
 
     def __repr__(self) -> str:
         return f"<keras.optimizers.{type(self).__name__} name={self.name!r}>"
+
+
+def _dense(g):
+    return tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g
 
 
 def _takes_arg(fn) -> bool:

@@ -70,7 +70,7 @@ class Ftrl(Optimizer):
         av, wv = acc.value(), var.value()
         shrinkage = self.l2_shrinkage_regularization_strength
         g_s = g + wv * (2.0 * shrinkage) if shrinkage else g
-        new_acc = av + tf.square(g)
+        new_acc = av + self._square(g)
         new_pow = self._power(new_acc)
         z = linear.value() + g_s - (new_pow - self._power(av)) * inv_lr * wv
         linear.assign(z)

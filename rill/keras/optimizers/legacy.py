@@ -1,5 +1,7 @@
-"""`keras.optimizers.legacy`: tf.keras 2.11+'s namespace of the older optimizers; in rill the
-same classes as `keras.optimizers` (they accept `lr=` and `decay=` too)."""
+"""`keras.optimizers.legacy`: tf.keras 2.11+'s namespace of the older optimizers. The built-in
+ones are the classes of `keras.optimizers` (they accept `lr=` and `decay=` too); `Optimizer`
+is the base of tf.keras 2 style custom optimizers (`_set_hyper`, `_create_slots`,
+`add_slot`/`get_slot`, `_resource_apply_dense`, `get_gradients`: `optimizer_v2.py`)."""
 
 from rill.keras.optimizers import (
     SGD,
@@ -9,12 +11,12 @@ from rill.keras.optimizers import (
     Adamax,
     Ftrl,
     Nadam,
-    Optimizer,
     RMSprop,
     deserialize,
     get,
     serialize,
 )
+from rill.keras.optimizers.optimizer_v2 import Optimizer
 
 __all__ = ["Adadelta", "Adagrad", "Adam", "Adamax", "Ftrl", "Nadam", "Optimizer", "RMSprop",
            "SGD", "deserialize", "get", "serialize"]

@@ -66,6 +66,6 @@ class Nadam(Optimizer):
         mv = mv + (g - mv) * (1.0 - self.beta_1)
         m.assign(mv)
         vv = v.value()
-        vv = vv + (tf.square(g) - vv) * (1.0 - self.beta_2)
+        vv = vv + (self._square(g) - vv) * (1.0 - self.beta_2)
         v.assign(vv)
         var.assign_sub((mv * c_m + g * c_g) / (tf.sqrt(vv) + eps))

@@ -39,7 +39,7 @@ class RMSprop(Optimizer):
         (lr,) = c
         rho = self.rho
         v = slots[0]
-        vv = v.value() * rho + tf.square(g) * (1.0 - rho)
+        vv = v.value() * rho + self._square(g) * (1.0 - rho)
         v.assign(vv)
         if self.centered:
             a = slots[-1]

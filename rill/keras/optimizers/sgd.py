@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import rill as tf
 from rill.keras.optimizers.base_optimizer import Optimizer
 
 
@@ -33,6 +34,13 @@ class SGD(Optimizer):
                              f"hint: 0.9 is a common choice; 0 disables momentum.")
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
         self._slot_names = ("momentum",) if self.momentum else ()
+
+    def _sparse_step(self, g, var, slots, c) -> bool:
+        if slots:  # the velocity decays everywhere: dense, as in Keras
+            return False
+        (lr,) = c
+        var.scatter_sub(tf.IndexedSlices(g.values * lr, g.indices, g.dense_shape))
+        return True
 
     def _update_variable(self, g, var, slots, c) -> None:
         (lr,) = c

@@ -303,6 +303,31 @@ def make_get(module_objects: Callable[[], dict], printable: str) -> Getter:
     return get
 
 
+def module_api(module_objects: Callable[[], dict], printable: str, article: str = "A"):
+    """`serialize`, `deserialize` and `get` of a module of configurable objects such as
+    `keras.constraints`: `get` also takes a class (and makes an instance of it)."""
+    plain_get = make_get(module_objects, printable)
+
+    def serialize(obj) -> dict:
+        return serialize_keras_object(obj)
+
+    def deserialize(config, custom_objects=None):
+        return deserialize_keras_object(config, custom_objects=custom_objects,
+                                        module_objects=module_objects(),
+                                        printable_module_name=printable)
+
+    def get(identifier):
+        return identifier() if isinstance(identifier, type) else plain_get(identifier)
+
+    serialize.__doc__ = (f"The {printable}'s config in Keras 3's format (`module`, "
+                         f"`class_name`, `config`).")
+    deserialize.__doc__ = (f"The {printable} that `config` (from `serialize`, or a name) "
+                           f"describes.")
+    get.__doc__ = (f"{article} {printable} from a name, a config dict, a class, an instance or "
+                   f"a function (returned as is); None gives None.")
+    return serialize, deserialize, get
+
+
 # -- safe mode and Python functions stored as code --------------------------------------------
 _UNSAFE = [False]  # keras.config.enable_unsafe_deserialization()
 
