@@ -1060,6 +1060,8 @@ CAST = defop("Cast", _cast_kernel, _cast_rule, _cast_grad, public_name="tf.cast"
 def cast(x, dtype, name=None):
     """Converts `x` to `dtype` (floats to ints truncate toward zero, as in TensorFlow)."""
     dtype = _dtypes.as_dtype(dtype)
+    if hasattr(x, "_to_dense") and hasattr(x, "indices"):  # IndexedSlices: cast the values
+        return type(x)(cast(x.values, dtype), x.indices, x.dense_shape)
     try:
         x = to_tensor(x)
     except CompositeTensorError:  # composite (issue 11)

@@ -110,3 +110,13 @@ def test_through_tf_function():
     out = doubled(_slices())
     assert isinstance(out, tf.IndexedSlices)
     np.testing.assert_array_equal(out.values.numpy(), _slices().values.numpy() * 2)
+
+
+def test_cast_keeps_indexed_slices_sparse():
+    s = tf.IndexedSlices(tf.constant([[1.5, 2.5]]), tf.constant([1]), tf.constant([3, 2]))
+    c = tf.cast(s, tf.float64)
+    assert isinstance(c, tf.IndexedSlices)  # as TensorFlow: only the values are cast
+    assert c.dtype == tf.float64
+    np.testing.assert_array_equal(c.values.numpy(), [[1.5, 2.5]])
+    np.testing.assert_array_equal(c.indices.numpy(), [1])
+    np.testing.assert_array_equal(tf.convert_to_tensor(c).numpy(), [[0, 0], [1.5, 2.5], [0, 0]])
