@@ -51,6 +51,11 @@ to be bound by arithmetic, not memory, share their chunks among rill's intra-op 
 and a busy machine degrades gracefully where OpenBLAS's own threads spin (measured 4x
 slower than one thread under load). When the user controls BLAS (OPENBLAS_NUM_THREADS)
 kernels stay on the calling thread.
+
+The im2col matrix and the input gradient's per-offset products go to per-thread scratch
+buffers kept between calls (`_scratch`), so their pages are not mapped and faulted again at
+every call: under glibc's default malloc settings fresh multi-megabyte arrays come from mmap,
+and a W6 step can spend more time in page faults than in its products.
 """
 
 from __future__ import annotations
@@ -71,6 +76,7 @@ SMALL_C = 4  # below this many channels per group, im2col is built transposed (s
 CHUNK_BYTES = 640 << 10  # intermediates per batch chunk: a chunk stays in a core's L2
 PARALLEL_COST = 1 << 22  # multiply-adds above which threads pay off
 PARALLEL_DEPTH = 16  # products thinner than this are bound by memory, where threads don't help
+SCRATCH_BYTES = 8 << 20  # largest per-thread scratch buffer kept between calls
 
 
 # -- geometry -----------------------------------------------------------------------------
@@ -158,6 +164,25 @@ def _matmul_into(a, b, out):
         np.matmul(a, b, out=out)
     else:
         out[...] = matmul(a, b)
+
+
+_scratch_local = threading.local()
+
+
+def _scratch(tag: str, shape: tuple, dtype) -> np.ndarray:
+    """An uninitialized buffer of `shape` for intermediates that never leave a kernel, kept
+    per thread between calls. Fresh buffers of this size come from mmap under glibc's
+    default malloc settings, and every page of them then faults when first written (measured
+    on W6: ~4,000 faults, ~12 ms of a ~32 ms step, when the process has not happened to
+    raise glibc's threshold); reuse makes that cost independent of the process's history."""
+    size, dtype = math.prod(shape), np.dtype(dtype)
+    if size * dtype.itemsize > SCRATCH_BYTES:
+        return np.empty(shape, dtype)
+    bufs = _scratch_local.__dict__
+    buf = bufs.get((tag, dtype))
+    if buf is None or buf.size < size:
+        buf = bufs[(tag, dtype)] = np.empty(size, dtype)
+    return buf[:size].reshape(shape)
 
 
 _pool: dict = {"executor": None, "size": 0, "pid": 0}
@@ -251,14 +276,18 @@ def _cols(x, ksizes, strides, dilations, pads, outs, groups):
             xp, (groups, n) + tuple(outs) + tuple(ksizes) + (cg,),
             (cg * st[-1], st[0]) + tuple(st[1 + i] * strides[i] for i in range(ns)) +
             tuple(st[1 + i] * dilations[i] for i in range(ns)) + (st[-1],), writeable=False)
-        return view.reshape(groups, rows, k * cg)  # the one copy
+        out = _scratch("cols", (groups, rows, k * cg), x.dtype)
+        np.copyto(out.reshape(view.shape), view)  # the one copy
+        return out
     xcf = pad(x, pads, channels_first=True)  # (c, n, *padded)
     st = xcf.strides
     view = _as_strided(  # (groups, *ksizes, cg, n, *outs)
         xcf, (groups,) + tuple(ksizes) + (cg, n) + tuple(outs),
         (cg * st[0],) + tuple(st[2 + i] * dilations[i] for i in range(ns)) + (st[0], st[1]) +
         tuple(st[2 + i] * strides[i] for i in range(ns)), writeable=False)
-    return view.reshape(groups, k * cg, rows).transpose(0, 2, 1)
+    out = _scratch("cols", (groups, k * cg, rows), x.dtype)
+    np.copyto(out.reshape(view.shape), view)
+    return out.transpose(0, 2, 1)
 
 
 def conv(x, w, strides, dilations, pads, outs, bias=None, relu=False):
@@ -289,6 +318,17 @@ def conv(x, w, strides, dilations, pads, outs, bias=None, relu=False):
     _chunked(n, _per_chunk(p * max(k * x.shape[-1], f) * x.itemsize),
              _gemm_cost(n * p * k * cg * f, k * cg, f // groups), run)
     return out.reshape((n,) + tuple(outs) + (f,))
+
+
+def _parts(d, wt):
+    """d @ wt[k] for every kernel offset k, into scratch (a (K, rows, C) product)."""
+    _blas.for_flops(wt.shape[0] * d.shape[0] * d.shape[1] * wt.shape[-1])
+    out = _scratch("parts", (wt.shape[0], d.shape[0], wt.shape[-1]), wt.dtype)
+    if out.dtype != d.dtype or out.dtype.kind not in "fc" or out.dtype.itemsize < 4:
+        out[...] = matmul(d, wt)
+    else:
+        np.matmul(d, wt, out=out)
+    return out
 
 
 def conv_input(sizes, w, dy, strides, dilations, pads, outs):
@@ -322,7 +362,7 @@ def conv_input(sizes, w, dy, strides, dilations, pads, outs):
             target = dxp[:, a:b]
         else:  # parts[k] = dy @ w[k].T, one contiguous (images, *outs, c) block per offset
             parts = dy[a:b] * wk.reshape((k,) + (1,) * (len(sizes) - 1) + (c,)) if scale else \
-                matmul(dyg[0], wt) if groups == 1 else matmul(dyg, wt).transpose(0, 2, 1, 3)
+                _parts(dyg[0], wt) if groups == 1 else matmul(dyg, wt).transpose(0, 2, 1, 3)
             parts = parts.reshape(tuple(ksizes) + (b - a,) + tuple(outs) + (c,))
             target = dxp[a:b]
         for pos, sl in where:

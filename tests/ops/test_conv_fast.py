@@ -193,6 +193,34 @@ def test_max_pool_gradient_ties_and_non_finite_dy():
     assert g[0, 0, 0, 0] == 0 and not np.signbit(g).any()
 
 
+@pytest.mark.parametrize("keep", [True, False])
+def test_scratch_buffers_never_leak_into_results(chunked, monkeypatch, keep):
+    """Intermediates live in per-thread buffers reused across calls (or fresh ones when over
+    SCRATCH_BYTES): a result must survive the next call and match the references."""
+    if not keep:
+        monkeypatch.setattr(K, "SCRATCH_BYTES", 0)
+    rng = np.random.default_rng(7)
+    for xs, ws in [((6, 9, 8, 5), (3, 3, 5, 4)), ((5, 9, 8, 1), (3, 2, 1, 4))]:
+        outs, pads = _geometry(xs, ws[:-2], (1, 1), "VALID", (1, 1))
+        runs = []
+        for _ in range(2):
+            x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+            dy = rng.standard_normal((xs[0], *outs, ws[-1]))
+            got = (K.conv(x, w, (1, 1), (1, 1), pads, outs),
+                   K.conv_input(xs, w, dy, (1, 1), (1, 1), pads, outs),
+                   K.conv_filter(x, ws, dy, (1, 1), (1, 1), pads, outs))
+            runs.append(((x, w, dy), got))
+        for (x, w, dy), (y, dx, dw) in runs:
+            np.testing.assert_allclose(y, conv_nd_ref(x, w, (1, 1), "VALID", (1, 1), 1),
+                                       rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(
+                dx, conv_nd_input_ref(xs, w, dy, (1, 1), "VALID", (1, 1), 1), rtol=1e-10,
+                atol=1e-12)
+            np.testing.assert_allclose(
+                dw, conv_nd_filter_ref(x, ws, dy, (1, 1), "VALID", (1, 1), 1), rtol=1e-10,
+                atol=1e-12)
+
+
 def test_kernels_never_return_a_view_of_their_input():
     x = np.ones((2, 4, 4, 3), np.float32)
     for out in (K.max_pool(x, (1, 1), (1, 1), [(0, 0)] * 2, [4, 4]),
