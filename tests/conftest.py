@@ -12,7 +12,9 @@ skipped; set to something that is not an executable file, they fail, so that a b
 never passes as a skip.
 """
 
+import json
 import os
+import subprocess
 
 import numpy as np
 import pytest
@@ -31,6 +33,21 @@ def require_tf_python() -> str:
         pytest.fail(f"{TF_PYTHON_VARIABLE}={path!r} is not an executable file.\nhint: point it "
                     f"at a Python interpreter that can import tensorflow, or unset it.")
     return path
+
+
+def run_script(python: str, code: str, *args: str, timeout: int = 600, env=None) -> str:
+    """Runs `code` with the interpreter `python` (rill's or TensorFlow's) and returns its
+    standard output; fails the test with the end of its standard error when it fails."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    proc = subprocess.run([python, "-c", code, *args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+def run_json(python: str, code: str, *args: str, **kwargs):
+    """`run_script`, whose last line of output is JSON: that value."""
+    return json.loads(run_script(python, code, *args, **kwargs).strip().splitlines()[-1])
 
 
 @pytest.fixture

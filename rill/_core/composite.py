@@ -10,7 +10,9 @@ only this much of them:
   fails (so the dense path costs nothing) and calls `dispatch(api, args, kwargs)`, which asks
   the composite's class for its own version (`_rill_dispatch`);
 - `tf.function`, `tf.nest` (`expand_composites=True`) and control flow see it through
-  `_rill_components()` / `_rill_with_components(components)`.
+  `_rill_components()` / `_rill_with_components(components)`;
+- a tape differentiates the one tensor `_rill_gradient_tensor()` gives (a ragged tensor's
+  flat_values) and returns `_rill_with_gradient(g)`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,15 @@ class CompositeTensor:
 
     def _rill_with_components(self, components: list):
         """A value of the same kind and static structure made of `components`."""
+        raise NotImplementedError
+
+    def _rill_gradient_tensor(self):
+        """The tensor a tape differentiates for this value (as a source or a target), or
+        None when gradients do not reach it (TensorFlow's `__composite_gradient__`)."""
+        return None
+
+    def _rill_with_gradient(self, gradient):
+        """The gradient for this value, from the gradient of `_rill_gradient_tensor()`."""
         raise NotImplementedError
 
     @classmethod

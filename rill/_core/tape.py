@@ -24,6 +24,7 @@ import numpy as np
 from rill._core import context as _context
 from rill._core import nest
 from rill._core import numerics as _numerics
+from rill._core.composite import CompositeTensor
 from rill._core.op import FP_WARNINGS, MISSING_GRADIENT, core_ops, execute
 from rill._core.tensor import EagerTensor, Tensor
 from rill._core.variable import READ_VARIABLE as _READ
@@ -72,8 +73,16 @@ def differentiable(x) -> bool:
 
 
 def _gradient_view(x):
-    """What a tape differentiates for `x`: a RaggedTensor's flat_values, as in TensorFlow."""
-    return x.flat_values if hasattr(x, "with_flat_values") else x
+    """What a tape differentiates for `x`: a composite's gradient tensor (a RaggedTensor's
+    flat_values), or `x` itself."""
+    if isinstance(x, CompositeTensor):
+        t = x._rill_gradient_tensor()
+        if t is None:
+            raise ValueError(f"Type {type(x).__name__} is not supported as a gradient source "
+                             f"or gradient target.\nhint: differentiate with respect to its "
+                             f"component tensors (e.g. a SparseTensor's values).")
+        return t
+    return x
 
 
 def _is_leaf(x) -> bool:
@@ -236,10 +245,10 @@ class GradientTape:
             raise RuntimeError(_RELEASED)
         records = self._records
         flat_sources = _flat(sources)
-        ragged = None
+        composites = None
         if flat_sources is not sources:
-            if any(hasattr(s, "with_flat_values") for s in flat_sources):
-                ragged = flat_sources  # differentiated through their flat_values
+            if any(isinstance(s, CompositeTensor) for s in flat_sources):
+                composites = flat_sources  # differentiated through their gradient tensors
                 flat_sources = [_gradient_view(s) for s in flat_sources]
             for s in flat_sources:
                 if not _is_leaf(s):
@@ -269,9 +278,9 @@ class GradientTape:
             grads = [g if g is not None else zeros_like(s) for g, s in zip(grads, flat_sources)]
         if not self._persistent:
             self._release()
-        if ragged is not None:
-            grads = [g if g is None or not hasattr(r, "with_flat_values")
-                     else r.with_flat_values(g) for g, r in zip(grads, ragged)]
+        if composites is not None:
+            grads = [g if g is None or not isinstance(r, CompositeTensor)
+                     else r._rill_with_gradient(g) for g, r in zip(grads, composites)]
         if flat_sources is sources and type(sources) is list:
             return grads
         return nest.pack_sequence_as(sources, grads)
@@ -487,8 +496,9 @@ def _as_tensor(x):
 def zeros_like(x):
     """Zeros of the shape and dtype of a tensor or variable (without recording a read)."""
     v = getattr(x, "_value", None)
-    if v is not None:
-        return _wrap(np.zeros(np.shape(v), dtype=v.dtype))
+    if v is not None:  # (a value that is not an array, e.g. a TensorList, makes its own)
+        return _wrap(np.zeros(v.shape, dtype=v.dtype) if type(v) is np.ndarray
+                     else np.zeros_like(v))
     return execute(core_ops.ZerosLike, (_as_tensor(x),))
 
 

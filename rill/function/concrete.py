@@ -21,10 +21,11 @@ from rill._core import nest
 from rill._core.convert import constant
 from rill._core.errors import InvalidArgumentError
 from rill._core.graph import PLACEHOLDER, GraphTensor, interpret
-from rill._core.op import REGISTRY, OpRecord
+from rill._core.op import OpRecord
 from rill._core.tape import GradientTape as _GradientTape
 from rill._core.tensor import EagerTensor, Tensor
 from rill._core.tensor import wrap as _wrap
+from rill._core.variable import READ_VARIABLE as _READ
 from rill.function import signature as _sig
 from rill.function.codegen import compile_graph
 from rill.function.trace_type import trace_type_of
@@ -33,7 +34,6 @@ _state = _context.state  # this thread's tapes, graphs and hooks
 _active = _context.active  # empty: no thread has any (plain eager)
 _new = object.__new__
 _Eager = EagerTensor
-_READ = REGISTRY["ReadVariableOp"]
 _inference_ids = itertools.count(1)
 _REPLAY = object()  # _call_recorded: the graph must be replayed op by op
 

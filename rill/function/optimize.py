@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from rill._core.graph import CONST, PLACEHOLDER, Graph, GraphTensor, needed_ops
-from rill._core.op import REGISTRY
+from rill._core.variable import READ_VARIABLE as _READ
 from rill.function.fuse import fuse
 
 _MUL_ONE = frozenset({"Mul"})
@@ -238,9 +238,6 @@ def optimize(graph: Graph, inputs: list, outputs: list):
     new_outputs = fuse(g, new_outputs)
     g.inputs, g.outputs = new_inputs, new_outputs
     return g, new_inputs, new_outputs
-
-
-_READ = REGISTRY["ReadVariableOp"]
 
 
 def _prune(graph: Graph, inputs: list, outputs: list, roots: list) -> Graph:

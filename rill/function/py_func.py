@@ -105,8 +105,8 @@ def _py_grad(op, *dys):
 
 
 def _zeros():
-    from rill._core.op import REGISTRY
-    return REGISTRY["ZerosLike"]
+    from rill._core.op import core_ops
+    return core_ops.ZerosLike
 
 
 EAGER_PY_FUNC = defop("EagerPyFunc", _py_kernel, _py_rule, _py_grad, num_outputs=None,

@@ -123,6 +123,12 @@ class IndexedSlices(CompositeTensor):
     __str__ = __repr__
 
     # -- composite protocol: tf.function arguments and results, tf.nest --------------------
+    def _rill_gradient_tensor(self):
+        return self._values  # a tape differentiates the values (the rows)
+
+    def _rill_with_gradient(self, gradient) -> IndexedSlices:
+        return IndexedSlices(gradient, self._indices, self._dense_shape)
+
     def _rill_components(self) -> list:
         parts = [self._values, self._indices]
         return parts if self._dense_shape is None else parts + [self._dense_shape]

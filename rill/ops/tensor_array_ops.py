@@ -21,7 +21,7 @@ from rill._core import dtypes as _dtypes
 from rill._core.convert import convert_to_tensor
 from rill._core.errors import InvalidArgumentError, OutOfRangeError
 from rill._core.graph import constant_value
-from rill._core.op import defop, execute
+from rill._core.op import core_ops, defop, execute
 from rill._core.tensor import wrap
 from rill._core.tensor_shape import TensorShape, as_shape
 from rill.ops._tensor_list import TensorList, _Store, as_list
@@ -223,11 +223,7 @@ def _lengths(like: TensorList) -> list:
 
 
 def _concat_kernel(items, like):
-    like = as_list(like)
-    if type(items) is not TensorList and like.element_shape is None and not np.any(items):
-        # dense zeros standing for a list of ragged elements (a tangent or gradient seed)
-        items = TensorList.empty(like.size, None, np.asarray(items).dtype)
-    items = as_list(items)
+    items, like = as_list(items), as_list(like)
     parts, elem = [], items.element_shape
     for i, n in enumerate(_lengths(like)):
         v = items.get(i)
@@ -333,8 +329,7 @@ def _dense(dy):
 
 
 def _zeros(t):
-    from rill._core.op import REGISTRY
-    return execute(REGISTRY["ZerosLike"], (t,))
+    return execute(core_ops.ZerosLike, (t,))
 
 
 def _index(i):

@@ -2,9 +2,7 @@
 (set RILL_TF_PYTHON to an interpreter that has tensorflow; skipped otherwise)."""
 
 import doctest
-import json
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -13,6 +11,7 @@ import pytest
 import rill as tf
 from rill.data import dataset, iterators
 from rill.io import csv, parsing, tensor_proto, tfrecord
+from tests.conftest import run_json
 
 
 @pytest.mark.parametrize("module", [dataset, iterators, csv, tfrecord, parsing, tensor_proto])
@@ -55,11 +54,7 @@ print(json.dumps(out))
 
 
 def _run(python, module):
-    proc = subprocess.run([python, "-c", SCRIPT.format(module=module)], capture_output=True,
-                          text=True, timeout=300,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_json(python, SCRIPT.format(module=module), timeout=300)
 
 
 def test_parity_with_tensorflow():

@@ -4,14 +4,13 @@ user classes (`__tf_tracing_type__`). Expected texts are TensorFlow 2.21's outpu
 same code; the parity test at the end runs both when RILL_TF_PYTHON is set."""
 
 import doctest
-import os
-import subprocess
 import sys
 
 import pytest
 
 import rill as tf
 from rill.function import concrete, trace_type
+from tests.conftest import run_script
 
 function = sys.modules["rill.function.function"]  # the package exports tf.function as this
 
@@ -286,11 +285,7 @@ print(float(cp(tf.constant(2.0))), float(cp(tf.constant(2.0), 3)))
 
 
 def _run(python, module):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    out = subprocess.run([python, "-c", PARITY.format(module=module)], capture_output=True,
-                         text=True, env=env, timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    return out.stdout
+    return run_script(python, PARITY.format(module=module), timeout=120)
 
 
 def test_same_output_as_tensorflow(tf_python):  # RILL_TF_PYTHON: see tests/conftest.py

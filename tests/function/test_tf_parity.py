@@ -1,9 +1,9 @@
 """The same script under TensorFlow (RILL_TF_PYTHON, see tests/conftest.py) and rill: same
 output."""
 
-import os
-import subprocess
 import sys
+
+from tests.conftest import run_script
 
 SCRIPT = r'''
 import sys
@@ -53,12 +53,7 @@ print(cf.pretty_printed_signature())
 
 
 def _run(python, module):
-    code = SCRIPT.format(module=module)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    out = subprocess.run([python, "-c", code], capture_output=True, text=True, env=env,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    return out.stdout
+    return run_script(python, SCRIPT.format(module=module), timeout=120)
 
 
 def test_same_output_as_tensorflow(tf_python):  # RILL_TF_PYTHON: see tests/conftest.py

@@ -1,13 +1,13 @@
 """The same Keras program run by rill and by real TensorFlow/Keras 3 (when the interpreter named
 by RILL_TF_PYTHON exists): summaries, History, evaluate and predict must agree."""
 
-import json
 import os
-import subprocess
 import sys
 
 import numpy as np
 import pytest
+
+from tests.conftest import run_json
 
 TF_PYTHON = os.environ.get("RILL_TF_PYTHON")
 
@@ -69,10 +69,7 @@ print(json.dumps(out))
 
 
 def _run(python: str, which: str) -> dict:
-    result = subprocess.run([python, "-c", PROGRAM, which], capture_output=True, text=True,
-                            timeout=300, env={**os.environ, "COLUMNS": "80"})
-    assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_json(python, PROGRAM, which, timeout=300, env={"COLUMNS": "80"})
 
 
 @pytest.mark.skipif(not TF_PYTHON, reason="set RILL_TF_PYTHON to a Python with TensorFlow")

@@ -3,8 +3,6 @@ worked by hand, grad_ys, stop_gradients, variables, unconnected sources, second 
 eager error, and parity with TensorFlow."""
 
 import doctest
-import json
-import subprocess
 import sys
 
 import numpy as np
@@ -12,7 +10,7 @@ import pytest
 
 import rill as tf
 from rill.ops import gradients_ops
-from tests.conftest import require_tf_python
+from tests.conftest import require_tf_python, run_json
 
 
 def test_eager_call_raises_tensorflows_error():
@@ -120,10 +118,7 @@ print(json.dumps([np.asarray(t).tolist() for t in f(tf.constant([0.3, 0.7]))]))
 
 
 def _run(python, module):
-    proc = subprocess.run([python, "-c", PARITY.format(module=module)], capture_output=True,
-                          text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_json(python, PARITY.format(module=module))
 
 
 def test_parity_with_tensorflow():

@@ -3,14 +3,13 @@ TensorFlow values (noted), errors, traced code with unknown sizes, gradients, an
 with TensorFlow when RILL_TF_PYTHON names a TensorFlow interpreter."""
 
 import json
-import subprocess
 import textwrap
 
 import numpy as np
 import pytest
 
 import rill as tf
-from tests.conftest import require_tf_python
+from tests.conftest import require_tf_python, run_json
 from tests.ops import specs_image as S
 
 pytestmark = pytest.mark.filterwarnings("ignore::rill.function.retrace.RetracingWarning")
@@ -266,11 +265,7 @@ PARITY_SCRIPT = textwrap.dedent("""
 
 
 def _run(python, module):
-    proc = subprocess.run([python, "-c", PARITY_SCRIPT.format(module=module),
-                           json.dumps(PARITY_CASES)], capture_output=True, text=True,
-                          timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_json(python, PARITY_SCRIPT.format(module=module), json.dumps(PARITY_CASES))
 
 
 def test_same_values_as_tensorflow():

@@ -120,3 +120,22 @@ def test_cast_keeps_indexed_slices_sparse():
     np.testing.assert_array_equal(c.values.numpy(), [[1.5, 2.5]])
     np.testing.assert_array_equal(c.indices.numpy(), [1])
     np.testing.assert_array_equal(tf.convert_to_tensor(c).numpy(), [[0, 0], [1.5, 2.5], [0, 0]])
+
+
+def test_tape_differentiates_indexed_slices_through_their_values():
+    values = tf.constant([[1.0, 2.0]])
+    s = tf.IndexedSlices(values, tf.constant([1]), tf.constant([3, 2]))
+    with tf.GradientTape() as tape:
+        tape.watch(s)
+        y = tf.reduce_sum(s.values * s.values)
+    g = tape.gradient(y, s)
+    assert isinstance(g, tf.IndexedSlices)
+    np.testing.assert_array_equal(g.values.numpy(), [[2.0, 4.0]])  # d(v^2)/dv = 2v
+    np.testing.assert_array_equal(g.indices.numpy(), [1])
+
+
+def test_a_sparse_tensor_is_no_gradient_source_as_in_tensorflow():
+    sp = tf.sparse.from_dense([[1.0, 0.0], [0.0, 2.0]])
+    with pytest.raises(ValueError, match="Type SparseTensor is not supported as a gradient"):
+        with tf.GradientTape() as tape:
+            tape.watch(sp)

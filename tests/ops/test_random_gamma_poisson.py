@@ -10,8 +10,6 @@ E[dx/da] = dE[x]/da = 1 / b and E[2 x dx/da] = dE[x^2]/da = (2a + 1) / b^2.
 """
 
 import doctest
-import json
-import subprocess
 import sys
 
 import numpy as np
@@ -20,7 +18,7 @@ import pytest
 import rill as tf
 from rill._core.errors import InvalidArgumentError
 from rill.ops import random_gamma_ops
-from tests.conftest import require_tf_python
+from tests.conftest import require_tf_python, run_json
 from tests.ops.specs_random import gamma_sample_grad
 
 N = 40_000
@@ -263,10 +261,7 @@ print(json.dumps(out))
 
 
 def _run(python, module):
-    proc = subprocess.run([python, "-c", PARITY.format(module=module)], capture_output=True,
-                          text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_json(python, PARITY.format(module=module))
 
 
 def test_parity_with_tensorflow():

@@ -3,8 +3,6 @@ ufunc.at, dtypes, errors, and TensorFlow's gradient (the upstream gradient goes 
 equal to the result, split evenly between ties). Registry-wide checks (numerical gradients to
 second order, traced equals eager) come from tests/ops/specs_array.py."""
 
-import json
-import subprocess
 import sys
 
 import numpy as np
@@ -12,7 +10,7 @@ import pytest
 
 import rill as tf
 from rill._core.errors import InvalidArgumentError
-from tests.conftest import require_tf_python
+from tests.conftest import require_tf_python, run_json
 
 FNS = {"min": (tf.tensor_scatter_nd_min, np.minimum), "max": (tf.tensor_scatter_nd_max,
                                                               np.maximum)}
@@ -96,10 +94,7 @@ print(json.dumps(out))
 
 
 def _run(python, module):
-    proc = subprocess.run([python, "-c", PARITY.format(module=module)], capture_output=True,
-                          text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_json(python, PARITY.format(module=module))
 
 
 def test_parity_with_tensorflow():

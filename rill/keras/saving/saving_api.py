@@ -116,15 +116,19 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
                             f"a model folder.\nhint: load a file written by model.save().")
 
 
-def _load_h5_model(path, custom_objects, compile):
+def _open_h5(path):
+    """The HDF5 file at `path`, read-only, after h5_guard's checks."""
     import h5py
     h5_guard.check(path, repr(path))
     try:
-        f = h5py.File(path, "r")
+        return h5py.File(path, "r")
     except OSError as e:
         raise KF.ModelFileError(f"{path!r} is not a readable HDF5 file ({e}).\nhint: the file "
                                 f"is damaged or truncated.") from None
-    with f:
+
+
+def _load_h5_model(path, custom_objects, compile):
+    with _open_h5(path) as f:
         if "model_config" not in f.attrs and ("vars" in f or "layers" in f):
             raise KF.ModelFileError(f"{path!r} is a Keras 3 weights file, not a model.\nhint: "
                                     f"build the model in code and call "
@@ -181,7 +185,6 @@ def load_weights(model, filepath, skip_mismatch: bool = False, by_name: bool = F
     order, or by layer name with `by_name=True`; `skip_mismatch=True` skips (with a warning)
     layers whose weights do not fit. Other paths are rill checkpoints (a folder means its
     latest checkpoint); their restore status is returned, as in TensorFlow."""
-    import h5py
     path = _path(filepath, "load_weights")
     kind = _kind(path)
     if kind == "keras":
@@ -193,13 +196,7 @@ def load_weights(model, filepath, skip_mismatch: bool = False, by_name: bool = F
         if not os.path.exists(path):
             raise FileNotFoundError(f"load_weights: no file at {path!r}.\nhint: check the "
                                     f"path; model.save_weights(path) writes it.")
-        h5_guard.check(path, repr(path))
-        try:
-            f = h5py.File(path, "r")
-        except OSError as e:
-            raise KF.ModelFileError(f"{path!r} is not a readable HDF5 file ({e}).\nhint: the "
-                                    f"file is damaged or truncated.") from None
-        with f:
+        with _open_h5(path) as f:
             keras3 = "vars" in f or "layers" in f or ("layer_names" not in f.attrs and
                                                      "model_weights" not in f)
             if keras3 and kind == "weights.h5" or (keras3 and "layer_names" not in f.attrs):

@@ -635,6 +635,12 @@ class RaggedTensor(CompositeTensor):
     def _rill_components(self) -> list:
         return [self.flat_values] + list(self.nested_row_splits)
 
+    def _rill_gradient_tensor(self):
+        return self.flat_values  # as TensorFlow: gradients flow through the flat values
+
+    def _rill_with_gradient(self, gradient) -> RaggedTensor:
+        return self.with_flat_values(gradient)
+
     def _rill_with_components(self, components: list) -> RaggedTensor:
         result = components[0]
         for splits in reversed(components[1:]):
