@@ -88,6 +88,7 @@ class ForwardAccumulator:
         self._ids = _Watched()
         self._tangents: dict = {}  # id(tensor) -> (tensor, tangent)
         self._records = _Sink(self)
+        self._reads = None  # (GradientTape's cache of repeated reads: not kept here)
         self._recording = False
         self._busy = False
         self._last = None

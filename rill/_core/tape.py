@@ -118,7 +118,8 @@ class GradientTape:
     """
 
     __slots__ = ("_persistent", "_watch_accessed_variables", "_ids", "_records", "_watched",
-                 "_watched_variables", "_recording", "_spent", "_locs", "__weakref__")
+                 "_watched_variables", "_recording", "_spent", "_locs", "_reads",
+                 "__weakref__")
 
     def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
         self._persistent = persistent
@@ -130,6 +131,9 @@ class GradientTape:
         self._recording = False
         self._spent = False  # a non-persistent tape that computed its gradients
         self._locs: dict = {}  # id(output) -> user's "file:line", while debugging switches on
+        # while recording: id(variable) -> (its array, the read tensor recorded), so that a
+        # variable read again unchanged gives the same tensor, without a second record
+        self._reads: dict = {}
 
     # -- recording ---------------------------------------------------------------------
     def __enter__(self) -> GradientTape:
@@ -156,6 +160,8 @@ class GradientTape:
     def _pop(self) -> None:
         if self._recording:
             tapes = _state.tapes
+            if self._reads:
+                self._reads = {}
             if tapes[-1] is self:  # the innermost tape, as a `with` block leaves it
                 tapes.pop()
                 self._recording = False
@@ -464,6 +470,7 @@ class VariableWatcher:
 
     _ids = frozenset()
     _records = None
+    _reads = None
 
     def __init__(self):
         self.variables: dict = {}

@@ -445,23 +445,30 @@ class Variable:
 
     def _eager_read(self, tapes):
         """`value()` for eager code that has looked up this thread's tapes."""
-        v = self._value
-        if not v.ndim and v.dtype is not _OBJECT:
-            v = v[()]
-        t = object.__new__(EagerTensor)
-        t._value = v
-        if tapes:
-            if len(tapes) == 1:  # `_record_read` inlined for the common case
-                tape = tapes[0]
-                ids = tape._ids
-                key = id(self)
+        a = self._value
+        if tapes and len(tapes) == 1:  # `_record_read` inlined for the common case
+            tape = tapes[0]
+            reads = tape._reads  # this tape's reads of unchanged values: one record each
+            if reads is not None:
+                seen = reads.get(id(self))
+                if seen is not None and seen[0] is a:
+                    return seen[1]
+            t = object.__new__(EagerTensor)
+            t._value = a[()] if not a.ndim and a.dtype is not _OBJECT else a
+            ids = tape._ids
+            key = id(self)
+            if key not in ids:
+                tape._variable_accessed(self)
                 if key not in ids:
-                    tape._variable_accessed(self)
-                    if key not in ids:
-                        return t
-                tape._records.append(OpRecord(READ_VARIABLE, (self,), _NO_ATTRS, (t,)))
-                ids.add(id(t))
-                return t
+                    return t
+            tape._records.append(OpRecord(READ_VARIABLE, (self,), _NO_ATTRS, (t,)))
+            ids.add(id(t))
+            if reads is not None:
+                reads[key] = (a, t)
+            return t
+        t = object.__new__(EagerTensor)
+        t._value = a[()] if not a.ndim and a.dtype is not _OBJECT else a
+        if tapes:
             self._record_read(t, tapes)
         return t
 

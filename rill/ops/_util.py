@@ -40,6 +40,24 @@ _PY_SCALARS = (int, float, bool, complex)
 _FLOAT_SCALARS = frozenset((np.float16, np.float32, np.float64))
 _I32 = np.dtype(np.int32)
 _INT_TYPES = (int, np.integer)
+# Python numbers as NumPy scalars of a float dtype (`dt.type(2)` costs ~0.2 us; a lookup is
+# ~7x cheaper): per dtype, bounded, and never for 0 (-0.0 == 0.0) or NaN (NaN != NaN)
+_NUMBERS: dict = {}
+
+
+def _as_scalar(dt: np.dtype, number):
+    """`dt.type(number)`, cached for the constants user code repeats (`2 * x`, `x ** 2`)."""
+    cache = _NUMBERS.get(dt)
+    if cache is None:
+        cache = _NUMBERS[dt] = {}
+    v = cache.get(number)
+    if v is None:
+        v = dt.type(number)
+        if number == number and number != 0:
+            if len(cache) >= 256:
+                cache.clear()
+            cache[number] = v
+    return v
 
 
 # -- input conversion ---------------------------------------------------------------------
@@ -476,7 +494,7 @@ def eager_binary(opdef: OpDef, x, y, kinds: str, attrs: dict = _NO_ATTRS):
             dt = xv.dtype
             if dt.kind != "f" or "f" not in kinds:
                 return None
-            yv, y = dt.type(y), None
+            yv, y = _as_scalar(dt, y), None
             if type(xv) is not _ndarray:
                 kernel = _SCALAR_MATH.get(kernel, kernel)
         else:
@@ -486,7 +504,7 @@ def eager_binary(opdef: OpDef, x, y, kinds: str, attrs: dict = _NO_ATTRS):
         dt = yv.dtype
         if dt.kind != "f" or "f" not in kinds:
             return None
-        xv, x = dt.type(x), None
+        xv, x = _as_scalar(dt, x), None
         if type(yv) is not _ndarray:
             kernel = _SCALAR_MATH.get(kernel, kernel)
     else:
@@ -609,8 +627,9 @@ def make_binary(opdef: OpDef, doc: str | None = None, kinds: str | None = None,
                         return t
             elif (ty is float or ty is int) and xv.dtype.kind == "f" and "f" in ok:
                 try:
-                    out = kernel(xv, xv.dtype.type(y)) if scalar is None or \
-                        type(xv) is _ndarray else scalar(xv, xv.dtype.type(y))
+                    yv = _as_scalar(xv.dtype, y)
+                    out = kernel(xv, yv) if scalar is None or type(xv) is _ndarray else \
+                        scalar(xv, yv)
                 except Exception:
                     pass
                 else:

@@ -509,3 +509,48 @@ def test_eager_tensor_supports_weakrefs():
     r = weakref.ref(t)
     del t
     assert r() is None
+
+
+def test_repeated_reads_of_an_unchanged_variable_share_one_record():
+    w = tf.Variable([1.0, 2.0])
+    with tf.GradientTape(persistent=True) as tape:
+        a = w * w  # two reads: one ReadVariableOp
+        w.assign([3.0, 5.0])
+        b = w * 2.0  # the value changed: a new read
+        c = w + 1.0  # unchanged since: shared again
+        total = a + b + c
+    reads = [r for r in tape._records if r.opdef.name == "ReadVariableOp"]
+    assert len(reads) == 2
+    assert tape.gradient(a, w).numpy().tolist() == [2.0, 4.0]  # 2 * the old value
+    assert tape.gradient(total, w).numpy().tolist() == [5.0, 7.0]  # 2w_old + 2 + 1
+
+
+def test_a_reentered_tape_reads_the_variable_afresh():
+    w = tf.Variable(2.0)
+    tape = tf.GradientTape(persistent=True)
+    with tape:
+        y1 = w * w
+    w.assign(5.0)
+    with tape:
+        y2 = w * w
+        total = y1 + y2
+    assert float(tape.gradient(y1, w)) == 4.0
+    assert float(tape.gradient(y2, w)) == 10.0
+    assert float(tape.gradient(total, w)) == 14.0
+
+
+@pytest.mark.parametrize("number, expected", [(-0.0, -0.0), (0.0, 0.0), (2, 2.0), (0.5, 0.5)])
+def test_python_numbers_keep_their_value_and_sign(number, expected):
+    x = tf.constant(3.0)
+    for _ in range(3):  # the second and third calls may use a cached NumPy scalar
+        assert np.copysign(1.0, float(x * number)) == np.copysign(1.0, 3.0 * expected)
+        assert float(x * number) == 3.0 * expected
+        assert float(number * tf.Variable(3.0)) == 3.0 * expected
+
+
+def test_nan_numbers_are_not_cached():
+    from rill.ops import _util
+    x = tf.constant(1.0)
+    for _ in range(600):
+        assert np.isnan(float(x + float("nan")))
+    assert all(len(c) <= 256 for c in _util._NUMBERS.values())
