@@ -1097,14 +1097,6 @@ def reshape_to(t, shape: TensorShape, like):
     return array_ops.reshape(t, manip_ops.stack(dims))
 
 
-def __getattr__(name: str):
-    # nn_ops still reaches these two here; this goes when it imports them from reduction_ops
-    if name in ("reduce_sum", "reduce_mean"):
-        from rill.ops import reduction_ops
-        return getattr(reduction_ops, name)
-    raise AttributeError(f"module 'rill.ops.math_ops' has no attribute {name!r}")
-
-
 __tf_names__ = {
     "tf": "clip_by_value realdiv",
     "tf dtypes": "cast complex",
