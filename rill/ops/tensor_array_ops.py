@@ -658,4 +658,71 @@ class TensorArray:
                                   "on the tensors you read.")
 
 
-__tf_names__ = {"tf": "TensorArray"}
+class TensorArraySpec:
+    """Describes a `tf.TensorArray`: element shape, dtype, `dynamic_size` and `infer_shape`
+    (`tf.TensorArraySpec`).
+
+    >>> tf.TensorArraySpec([2], tf.float32)
+    TensorArraySpec(TensorShape([2]), tf.float32, False, True)
+    >>> tf.TensorArraySpec([None]).is_compatible_with(tf.TensorArraySpec([2]))
+    True
+    """
+
+    __slots__ = ("_element_shape", "_dtype", "_dynamic_size", "_infer_shape")
+
+    def __init__(self, element_shape=None, dtype=_dtypes.float32, dynamic_size=False,
+                 infer_shape=True):
+        self._element_shape = as_shape(element_shape)
+        self._dtype = _dtypes.as_dtype(dtype)
+        self._dynamic_size = bool(dynamic_size)
+        self._infer_shape = bool(infer_shape)
+
+    @classmethod
+    def from_value(cls, value: TensorArray) -> TensorArraySpec:
+        """The spec of a TensorArray."""
+        if not isinstance(value, TensorArray):
+            raise TypeError(f"TensorArraySpec.from_value: expected a tf.TensorArray, got "
+                            f"{type(value).__name__}.\nhint: pass the TensorArray itself.")
+        return cls(value.element_shape, value.dtype, value.dynamic_size, value._infer_shape)
+
+    @property
+    def value_type(self):
+        return TensorArray
+
+    def is_compatible_with(self, other) -> bool:
+        """Same dtype, dynamic_size and infer_shape, and compatible element shapes (a
+        TensorArray is compared through its spec)."""
+        if isinstance(other, TensorArray):
+            other = TensorArraySpec.from_value(other)
+        return isinstance(other, TensorArraySpec) and other._dtype is self._dtype and \
+            other._dynamic_size == self._dynamic_size and \
+            other._infer_shape == self._infer_shape and \
+            self._element_shape.is_compatible_with(other._element_shape)
+
+    def is_subtype_of(self, other) -> bool:
+        """Whether every TensorArray this spec describes is described by `other` too."""
+        if not isinstance(other, TensorArraySpec) or not self.is_compatible_with(other):
+            return False
+        mine, theirs = self._element_shape, other._element_shape
+        if theirs.rank is None:
+            return True
+        return mine.rank == theirs.rank and all(
+            b is None or a == b for a, b in zip(mine.as_list(), theirs.as_list()))
+
+    def _key(self) -> tuple:
+        return (self._element_shape._dims, self._dtype.name, self._dynamic_size,
+                self._infer_shape)
+
+    def __eq__(self, other):
+        return isinstance(other, TensorArraySpec) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        s = self._element_shape
+        return (f"TensorArraySpec(TensorShape({s.as_list() if s.rank is not None else None}), "
+                f"{self._dtype!r}, {self._dynamic_size}, {self._infer_shape})")
+
+
+__tf_names__ = {"tf": "TensorArray TensorArraySpec"}

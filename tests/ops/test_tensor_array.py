@@ -224,3 +224,23 @@ def test_stack_of_ragged_elements_and_bad_lengths_raise_tensorflow_errors():
         tf.TensorArray(tf.float32, size=2).split(tf.range(6.), [1, 2, 3])
     ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True).split(tf.range(6.), [1, 2, 3])
     assert int(ta.size()) == 3
+
+
+def test_tensor_array_spec_describes_and_compares_like_tensorflow():
+    spec = tf.TensorArraySpec([2], tf.float32)
+    assert repr(spec) == "TensorArraySpec(TensorShape([2]), tf.float32, False, True)"
+    assert repr(tf.TensorArraySpec(None, tf.int32, True, False)) == \
+        "TensorArraySpec(TensorShape(None), tf.int32, True, False)"
+    assert spec == tf.TensorArraySpec([2]) and hash(spec) == hash(tf.TensorArraySpec([2]))
+    assert spec.value_type is tf.TensorArray
+    assert spec.is_compatible_with(tf.TensorArraySpec([None]))
+    assert not spec.is_compatible_with(tf.TensorArraySpec([3]))
+    assert not spec.is_compatible_with(tf.TensorArraySpec([2], tf.int32))
+    assert not spec.is_compatible_with(tf.TensorArraySpec([2], dynamic_size=True))
+    assert spec.is_compatible_with(tf.TensorArray(tf.float32, size=2, element_shape=[2]))
+    assert spec.is_subtype_of(tf.TensorArraySpec([None])) and \
+        not tf.TensorArraySpec([None]).is_subtype_of(spec)
+    ta = tf.TensorArray(tf.int32, size=0, dynamic_size=True, element_shape=[3])
+    assert tf.TensorArraySpec.from_value(ta) == tf.TensorArraySpec([3], tf.int32, True)
+    with pytest.raises(TypeError, match="hint:"):
+        tf.TensorArraySpec.from_value(tf.constant(1))
