@@ -168,7 +168,7 @@ def _reason(tape, targets: list, s) -> str:
         dts = ", ".join(t.dtype.name for t in targets if hasattr(t, "dtype"))
         return (f"the target has dtype {dts}; integer and bool values carry no gradient.\n"
                 f"hint: compute the target in a float dtype.")
-    records = tape._records or []
+    records = tape._records_with_reads()
     if not any(id(t) in ids for t in targets):
         return ("the target was not computed from anything the tape watched while it was "
                 "recording (was it computed outside the `with` block, or inside "

@@ -25,7 +25,7 @@ from rill._core import context as _context
 from rill._core import nest
 from rill._core import numerics as _numerics
 from rill._core.composite import CompositeTensor
-from rill._core.op import FP_WARNINGS, MISSING_GRADIENT, core_ops, execute
+from rill._core.op import FP_WARNINGS, MISSING_GRADIENT, OpRecord, core_ops, execute
 from rill._core.tensor import EagerTensor, Tensor
 from rill._core.variable import READ_VARIABLE as _READ
 from rill._core.variable import Variable as _Var
@@ -118,7 +118,7 @@ class GradientTape:
     """
 
     __slots__ = ("_persistent", "_watch_accessed_variables", "_ids", "_records", "_watched",
-                 "_watched_variables", "_recording", "_spent", "_locs", "_reads",
+                 "_watched_variables", "_recording", "_spent", "_locs", "_reads", "_aliases",
                  "__weakref__")
 
     def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
@@ -131,9 +131,13 @@ class GradientTape:
         self._recording = False
         self._spent = False  # a non-persistent tape that computed its gradients
         self._locs: dict = {}  # id(output) -> user's "file:line", while debugging switches on
-        # while recording: id(variable) -> (its array, the read tensor recorded), so that a
-        # variable read again unchanged gives the same tensor, without a second record
+        # Eager reads of watched variables on this tape alone are not recorded as ops: each
+        # read tensor stands for its variable (`_aliases`, (variable, tensor) pairs), and
+        # the backward pass hands the tensor's gradient to the variable. While recording,
+        # `_reads` (id(variable) -> (its array, the read tensor)) gives a variable read again
+        # unchanged the same tensor.
         self._reads: dict = {}
+        self._aliases: list = []
 
     # -- recording ---------------------------------------------------------------------
     def __enter__(self) -> GradientTape:
@@ -192,6 +196,8 @@ class GradientTape:
         self._watched = []
         self._watched_variables = {}
         self._locs = {}
+        self._aliases = []
+        self._reads = {}
 
     def watch(self, tensor) -> None:
         """Makes the tape watch tensors or variables (any nested structure of them)."""
@@ -226,6 +232,12 @@ class GradientTape:
                 self._ids.add(key)
                 self._watched.append(variable)
                 self._watched_variables[key] = variable
+
+    def _records_with_reads(self) -> list:
+        """The records with a `ReadVariableOp` record for each read alias, first (what code
+        that walks the records, e.g. explaining a None gradient, expects)."""
+        reads = [OpRecord(_READ, (v,), {}, (t,)) for v, t in self._aliases]
+        return reads + (self._records or [])
 
     def watched_variables(self) -> tuple:
         """The variables this tape watches, in the order it started watching them."""
@@ -272,7 +284,8 @@ class GradientTape:
             flat_sources = [_state.graphs[-1].capture(s) if type(s) is _Eager else s
                             for s in flat_sources]
         try:
-            grads = run_backward(prepare(records, self._ids, self._watched, flat_sources),
+            grads = run_backward(prepare(records, self._ids, self._watched, flat_sources,
+                                         self._aliases),
                                  flat_targets, flat_out, flat_sources, self._locs)
             if _active and _state.explaining and None in grads:  # (explaining sets a hook)
                 _numerics.explain_nones(self, flat_targets, flat_sources, grads)
@@ -308,6 +321,7 @@ class GradientTape:
         self._ids = set()
         self._watched = []
         self._locs = {}
+        self._aliases = []
 
     # -- jacobians ---------------------------------------------------------------------
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
@@ -405,7 +419,8 @@ class GradientTape:
         if was_recording:
             self._pop()
         try:
-            rows = fn(prepare(self._records, self._ids, self._watched, flat_sources), target,
+            rows = fn(prepare(self._records, self._ids, self._watched, flat_sources,
+                              self._aliases), target,
                       basis(), flat_sources, self._locs, swap)
         finally:
             if was_recording:
@@ -427,7 +442,7 @@ class GradientTape:
         if was_recording:
             self._pop()
         try:
-            prep = prepare(records, self._ids, self._watched, flat_sources)
+            prep = prepare(records, self._ids, self._watched, flat_sources, self._aliases)
             per_source: list = [[] for _ in flat_sources]
             connected = [False] * len(flat_sources)
             for seed in seeds:
@@ -556,8 +571,10 @@ def _assemble(grads, source, shape: list, zero: bool):
 
 
 # -- the reverse pass ---------------------------------------------------------------------
-def prepare(records: list, watched_ids: set, watched: list, sources: list):
-    """The records that depend on a source and the ids they reach (None: no source watched)."""
+def prepare(records: list, watched_ids: set, watched: list, sources: list, aliases=()):
+    """(the records that depend on a source, the ids they reach, the sources' ids, the
+    read aliases of variables, see `GradientTape._aliases`); None when no source is
+    watched."""
     source_ids = set()
     for s in sources:
         key = id(s)
@@ -570,8 +587,11 @@ def prepare(records: list, watched_ids: set, watched: list, sources: list):
             if id(w) not in source_ids:
                 break
         else:  # every watched object is a source: every record depends on one
-            return records, watched_ids, source_ids
+            return records, watched_ids, source_ids, aliases
     reach = set(source_ids)
+    for v, t in aliases:
+        if id(v) in source_ids:
+            reach.add(id(t))
     relevant = []
     for rec in records:
         for x in rec.inputs:
@@ -580,7 +600,7 @@ def prepare(records: list, watched_ids: set, watched: list, sources: list):
                 for o in rec.outputs:
                     reach.add(id(o))
                 break
-    return relevant, reach, source_ids
+    return relevant, reach, source_ids, aliases
 
 
 def run_backward(prep, targets: list, output_grads, sources: list,
@@ -589,7 +609,7 @@ def run_backward(prep, targets: list, output_grads, sources: list,
     for each source (None if unconnected)."""
     if prep is None:
         return [None] * len(sources)
-    relevant, reach, source_ids = prep
+    relevant, reach, source_ids, aliases = prep
     if output_grads is None and len(targets) == 1:
         t = targets[0]
         key = id(t)
@@ -613,6 +633,15 @@ def run_backward(prep, targets: list, output_grads, sources: list,
                 _backward(relevant, reach, source_ids, grads, None)
         finally:
             backward_reach.pop()
+        for v, t in aliases:  # a variable's read tensors pass their gradients on
+            key = id(t)
+            g = grads.get(key) if key in source_ids else grads.pop(key, None)
+            if g is not None:
+                if type(g) is list:
+                    g = aggregate(g)
+                    if key in source_ids:
+                        grads[key] = g
+                _accumulate(grads, id(v), g)
     out = []
     for s in sources:
         g = grads.get(id(s))

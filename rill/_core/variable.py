@@ -461,10 +461,12 @@ class Variable:
                 tape._variable_accessed(self)
                 if key not in ids:
                     return t
-            tape._records.append(OpRecord(READ_VARIABLE, (self,), _NO_ATTRS, (t,)))
             ids.add(id(t))
-            if reads is not None:
+            if reads is None:
+                tape._records.append(OpRecord(READ_VARIABLE, (self,), _NO_ATTRS, (t,)))
+            else:  # a GradientTape: the read tensor stands for the variable, without a record
                 reads[key] = (a, t)
+                tape._aliases.append((self, t))
             return t
         t = object.__new__(EagerTensor)
         t._value = a[()] if not a.ndim and a.dtype is not _OBJECT else a

@@ -201,7 +201,7 @@ def build(cf) -> GradientPair:
         outs = [o if isinstance(o, GraphTensor) and o.op.graph is forward
                 else forward.capture(o) for o in outs]  # constants
         read = []  # the variables read, in order (the tape saw each read)
-        for rec in tape._records:
+        for rec in tape._records_with_reads():
             if rec.opdef.name == "ReadVariableOp" and not any(rec.inputs[0] is v for v in read):
                 read.append(rec.inputs[0])
         with tracing(backward):

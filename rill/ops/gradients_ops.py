@@ -44,7 +44,8 @@ def _source(graph, x):
 
 
 def _prepare(graph, sources: list, stops: set):
-    """(records, reach, source ids) for the reverse pass over the graph's ops from `sources`."""
+    """(records, reach, source ids, no read aliases) for the reverse pass over the graph's
+    ops from `sources`."""
     source_ids = {id(s) for s in sources}
     reach, relevant = set(source_ids), []
     for op in list(graph.operations):
@@ -62,7 +63,7 @@ def _prepare(graph, sources: list, stops: set):
                 continue
         relevant.append(OpRecord(opdef, inputs, op.attrs, op.outputs))
         reach.update(id(o) for o in op.outputs if id(o) not in stops)
-    return relevant, reach, source_ids
+    return relevant, reach, source_ids, ()
 
 
 def gradients(ys, xs, grad_ys=None, name="gradients", gate_gradients=False,

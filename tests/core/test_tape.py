@@ -519,7 +519,7 @@ def test_repeated_reads_of_an_unchanged_variable_share_one_record():
         b = w * 2.0  # the value changed: a new read
         c = w + 1.0  # unchanged since: shared again
         total = a + b + c
-    reads = [r for r in tape._records if r.opdef.name == "ReadVariableOp"]
+    reads = [r for r in tape._records_with_reads() if r.opdef.name == "ReadVariableOp"]
     assert len(reads) == 2
     assert tape.gradient(a, w).numpy().tolist() == [2.0, 4.0]  # 2 * the old value
     assert tape.gradient(total, w).numpy().tolist() == [5.0, 7.0]  # 2w_old + 2 + 1
@@ -554,3 +554,26 @@ def test_nan_numbers_are_not_cached():
     for _ in range(600):
         assert np.isnan(float(x + float("nan")))
     assert all(len(c) <= 256 for c in _util._NUMBERS.values())
+
+
+def test_variable_reads_pass_gradients_to_the_variable_and_the_read_tensor():
+    w = tf.Variable(3.0)
+    u = tf.Variable(2.0)
+    with tf.GradientTape(persistent=True) as tape:
+        x = w.value()  # the read tensor itself is a source too
+        y = x * x * u
+    gw, gx, gu = tape.gradient(y, [w, x, u])
+    assert (float(gw), float(gx), float(gu)) == (12.0, 12.0, 9.0)  # 2xu, 2xu, x^2
+    assert float(tape.gradient(y, u)) == 9.0  # some watched variables not asked for
+    assert float(tape.gradient(y, w)) == 12.0
+    assert tape.jacobian(y, w).numpy() == 12.0
+
+
+def test_second_order_through_variable_reads():
+    w = tf.Variable(3.0)
+    with tf.GradientTape() as outer:
+        with tf.GradientTape() as inner:
+            y = w * w * w
+        g = inner.gradient(y, w)  # 3w^2, recorded on the outer tape
+    assert float(g) == 27.0
+    assert float(outer.gradient(g, w)) == 18.0  # 6w
