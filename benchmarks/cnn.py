@@ -14,6 +14,27 @@ times slower, so the table also gives the ratio to the floor on one BLAS thread 
 at its best on a busy machine) and CPU milliseconds per step (user + system time of this
 process, all threads), which other processes' load disturbs much less than wall time.
 
+Measured (2 cores of a virtual machine, another engineer's jobs keeping the load at 0.8-1.6;
+three runs of --rounds 3 for each version, interleaved; samples/s, each the median of its
+run's three epochs):
+
+    version           rill                floor (default)     x floor         x 1-thread floor
+    before            1,884 2,499 2,826   1,417 1,500 1,534   1.33 1.67 1.84  1.15 1.48 1.65
+    after             3,329 3,434 3,967   1,468 1,468 1,549   2.27 2.34 2.56  2.12 2.08 2.21
+
+and then on a quieter machine (load 0.5-1.4): before 2,494 (1.44x, 1.22x the one-thread
+floor), after 4,376 and 4,179 (2.57x and 2.57x; 2.23x and 2.24x). rill's CPU time fell from
+31-47 to 19-25 ms a step. Before, a step's fresh multi-megabyte results took
+up to ~3,300 page faults (~10 us each here), how many depending on the state glibc's malloc
+happened to be in: single epochs ran at 2,000 or at 3,400-3,800; now the kernels recycle
+them (rill/ops/_buffers.py) and every epoch runs alike. The floor still faults (~6,500 a
+step); in the rare epoch where it does not (floor 2,314, one thread 2,175 in the third
+"before" run) rill's 4,000-4,400 would be 1.8-2.0x. Per layer, hot caches, median of the runs, ms
+(before -> after, floor after): conv1 forward 1.93 -> 1.84 (1.99), backward 1.42 -> 1.37
+(1.53); conv2 forward 2.33 -> 2.38 (3.54), backward 5.49 -> 5.34 (5.88); pool1 forward
+0.73 -> 0.78 (1.67), backward with the relu mask 2.53 -> 2.25 (2.50, the mask now folded
+into the routing); pool2 forward 0.26 -> 0.28 (0.32), backward 0.86 -> 0.78 (0.93).
+
     python benchmarks/cnn.py [--quick] [--rounds 3] [--steps 200]
 """
 
@@ -216,7 +237,8 @@ def kernel_rows(repeat: int) -> list:
     as the training step runs them. Convolutions: forward is conv + bias + relu (rill: the
     fused op of traced graphs); backward is the filter and bias gradients, plus the input
     gradient for conv2 (conv1's input is data). Pooling: backward is the max-pool gradient
-    with the relu mask (rill: the mask applied to the pooled gradient, as traced graphs do)."""
+    with the relu mask (rill: the fused op of traced graphs, the mask folded into the
+    routing)."""
     rng = np.random.default_rng(0)
     rows = []
     attrs = {"strides": (1, 1), "dilations": (1, 1), "padding": "VALID", "explicit": None}
@@ -255,8 +277,7 @@ def kernel_rows(repeat: int) -> list:
         dyn = dy.numpy()
 
         def backward():
-            r = execute(nn_ops.RELU_GRAD, (dy, y))
-            execute(conv_ops.MAX_POOL_GRAD, (at, y, r), pattrs)
+            execute(conv_ops.FUSED_MAX_POOL_GRAD, (at, y, dy), pattrs)
 
         rill_f = _median_ms(lambda: tf.nn.max_pool2d(at, 2, 2, "VALID"), repeat)
         rill_b = _median_ms(backward, repeat)

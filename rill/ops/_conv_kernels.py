@@ -37,10 +37,22 @@ separate tap products (+5-15%); the tiled max-pool gradient by one 6-D compariso
 the broadcast maximum with the ties cleared on quarter views (-5%, within noise), or row by
 row with the maximum repeated along the last axis (slower); a separable argmax (slower).
 
+Measured a third time (one core, CPU time, batch 64; W6 step ~25 ms, ~19.5 ms wall on two
+threads): conv2's three products are 7.5 ms at OpenBLAS's speed on this machine and the
+kernels around them add ~1 ms each. Not kept: the input gradient's col2im by contiguous
+shifts (dy embedded in a grid of the padded input's row length, so each offset's block adds
+to one contiguous span: the sums 3x faster, but the products on the grid's zeros cost as
+much); bias and relu passes against whole-chunk operands instead of a broadcast row or a
+scalar (2x faster in isolation, no gain in the kernel); threads for the passes bound by
+memory (still no gain, also with cold inputs); larger or smaller chunks (640 KB best).
+
 Pooling is separable: a max (or sum) over a (k1, k2) window is a max over k1 rows of a max
 over k2 columns, so a window costs k1 + k2 passes, not k1 * k2. The max-pool gradient finds
 each window's first maximum (TensorFlow's tie rule) with one equality mask per window
-position; non-overlapping windows write their share instead of accumulating it.
+position; non-overlapping windows write their share instead of accumulating it (and zero
+only what lies past the last window). Its fused form routes ReluGrad(dy, y), the gradient of
+a rectifier before the pooling, by starting the first-maximum search from the mask y > 0:
+no pass of its own (W6: 0.5 ms).
 
 Every kernel walks the batch in chunks of a few images (about `CHUNK_BYTES` of
 intermediates each), so a chunk's im2col matrix, product and col2im sums stay in cache
@@ -55,7 +67,11 @@ kernels stay on the calling thread.
 The im2col matrix and the input gradient's per-offset products go to per-thread scratch
 buffers kept between calls (`_scratch`), so their pages are not mapped and faulted again at
 every call: under glibc's default malloc settings fresh multi-megabyte arrays come from mmap,
-and a W6 step can spend more time in page faults than in its products.
+and a W6 step can spend more time in page faults than in its products. Results (the
+convolution's output, the input gradient, pooled values, pooling gradients) come from
+`_buffers`, which hands out again an array of the same shape that nothing refers to any
+longer: W6 went from ~3,300 page faults per step (~31 ms a step, on a virtual machine where
+a fault costs ~10 us) to none (~20 ms).
 """
 
 from __future__ import annotations
@@ -69,6 +85,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from rill._core import blas as _blas
+from rill.ops import _buffers
 from rill.ops.nn_ops import masked
 
 _as_strided = np.lib.stride_tricks.as_strided
@@ -299,7 +316,7 @@ def conv(x, w, strides, dilations, pads, outs, bias=None, relu=False):
     ksizes, cg, f = w.shape[:-2], w.shape[-2], w.shape[-1]
     n, groups = x.shape[0], x.shape[-1] // cg
     k, p = math.prod(ksizes), math.prod(outs)
-    out = np.empty((n * p, f), dtype=x.dtype)
+    out = _buffers.empty((n * p, f), x.dtype)
     wg = w.reshape(-1, f) if groups == 1 else \
         np.ascontiguousarray(w.reshape(-1, groups, f // groups).transpose(1, 0, 2))
 
@@ -348,7 +365,7 @@ def conv_input(sizes, w, dy, strides, dilations, pads, outs):
         dxp = np.zeros((c, n) + padded, dtype=dy.dtype)
     else:
         wt = wk[:, :, 0].transpose(0, 2, 1) if groups == 1 else wk.transpose(0, 2, 3, 1)
-        dxp = np.zeros((n,) + padded + (c,), dtype=dy.dtype)
+        dxp = _buffers.zeros((n,) + padded + (c,), dy.dtype)
     wt = np.ascontiguousarray(wt)  # once: a strided operand costs ~50% more per product
 
     lead = (slice(None),) if few else ()
@@ -442,7 +459,7 @@ def _reduce_windows(xp, ksize, strides, outs, combine, out):
 
 
 def _pooled(x, outs):
-    return np.empty((x.shape[0],) + tuple(outs) + (x.shape[-1],), dtype=x.dtype)
+    return _buffers.empty((x.shape[0],) + tuple(outs) + (x.shape[-1],), x.dtype)
 
 
 def max_pool(x, ksize, strides, pads, outs):
@@ -453,11 +470,12 @@ def max_pool(x, ksize, strides, pads, outs):
     return out
 
 
-def _first_max_masks(xp, y, ksize, strides, outs):
-    """For each window offset, where it holds its window's first maximum (TF's tie rule)."""
+def _first_max_masks(xp, y, ksize, strides, outs, live=None):
+    """For each window offset, where it holds its window's first maximum (TF's tie rule);
+    only among the outputs where `live` (a mask this consumes) is true, if given."""
     ones = (1,) * len(ksize)
     positions = list(np.ndindex(*ksize))
-    free = None  # outputs whose maximum has not been found yet
+    free = live  # outputs whose maximum has not been found yet (None: all)
     for i, pos in enumerate(positions):
         sl = slices(pos, strides, ones, outs)
         hit = xp[sl] == y
@@ -470,21 +488,32 @@ def _first_max_masks(xp, y, ksize, strides, outs):
         yield sl, hit
 
 
-def max_pool_grad(x, y, dy, ksize, strides, pads, outs):
-    """dy routed to the first maximum of each window."""
+def max_pool_grad(x, y, dy, ksize, strides, pads, outs, relu=False):
+    """dy routed to the first maximum of each window. With `relu`, dy * (y > 0) is routed
+    (ReluGrad(dy, y), the gradient of a rectifier before the pooling, moved onto the pooled
+    gradient), the mask folded into the first window offset's, so it costs no pass of its
+    own (the fused op of traced graphs)."""
     low, ones = lowest(x.dtype), (1,) * len(ksize)
     padded = tuple(s + b + a for s, (b, a) in zip(x.shape[1:-1], pads))
     disjoint = _disjoint(ksize, strides, ones)
-    tiled = disjoint and all(k == s and o * s == m for k, s, o, m in
-                             zip(ksize, strides, outs, padded))
+    tiled = disjoint and all(k == s for k, s in zip(ksize, strides))
     shape = (x.shape[0],) + padded + (x.shape[-1],)
-    dxp = np.empty(shape, dtype=dy.dtype) if tiled else np.zeros(shape, dtype=dy.dtype)
+    if tiled:  # the windows cover all but the ends past the last window: zero only those
+        dxp = _buffers.empty(shape, dy.dtype)
+        for i, (o, s) in enumerate(zip(outs, strides)):
+            dxp[(slice(None),) * (i + 1) + (slice(o * s, None),)] = 0
+    else:
+        dxp = _buffers.zeros(shape, dy.dtype)
     # dy * mask is exact when dy is finite (a nan or inf outside the mask must give 0)
     finite = dy.dtype.kind != "f" or bool(np.isfinite(dy).all())
+    if relu and not finite:  # ReluGrad's own values (inf * 0 is nan), then routed
+        dy, relu = np.multiply(dy, y > 0, dtype=dy.dtype), False
 
     def run(a, b):
         target, g = dxp[a:b], dy[a:b]
-        for sl, hit in _first_max_masks(pad(x[a:b], pads, low), y[a:b], ksize, strides, outs):
+        live = y[a:b] > 0 if relu else None
+        for sl, hit in _first_max_masks(pad(x[a:b], pads, low), y[a:b], ksize, strides, outs,
+                                        live):
             if disjoint and finite:
                 np.multiply(g, hit, out=target[sl])
             elif disjoint:
@@ -534,7 +563,7 @@ def avg_pool_grad(sizes, dy, ksize, strides, pads, outs):
     g = dy / counts(sizes[1:-1], ksize, strides, pads, outs, dy.dtype)
     padded = (sizes[0],) + tuple(s + b + a for s, (b, a) in zip(sizes[1:-1], pads)) + \
         (sizes[-1],)
-    dxp = np.zeros(padded, dtype=dy.dtype)
+    dxp = _buffers.zeros(padded, dy.dtype)
     disjoint = _disjoint(ksize, strides, ones)
 
     def run(a, b):

@@ -226,10 +226,10 @@ def _pool_kernel(kernel):
     return run
 
 
-def _max_pool_grad_kernel(kernel):
+def _max_pool_grad_kernel(kernel, **options):
     def run(x, y, d, *, ksize, strides, padding):
         outs, pads = _pool_geometry(x.shape, ksize, strides, padding)
-        return kernel(x, y, d, ksize, strides, pads, outs)
+        return kernel(x, y, d, ksize, strides, pads, outs, **options)
     return run
 
 
@@ -250,8 +250,10 @@ def _pool_rule(x, *, ksize, strides, padding, name="MaxPool"):
 
 
 def _pool_ops(names: tuple, public: str) -> tuple:
-    """Declares max and average pooling of one rank family and their gradient ops."""
-    max_name, max_grad, max_grad_grad, avg_name, avg_grad = names
+    """Declares max and average pooling of one rank family and their gradient ops (and the
+    max-pool gradient fused with the gradient of a rectifier before it, made by
+    rill/function/fuse.py: MaxPoolGrad(a, y, ReluGrad(dy, y)))."""
+    max_name, max_grad, max_grad_grad, avg_name, avg_grad, fused_grad = names
     ops = {}
     ops["max"] = defop(
         max_name, _pool_kernel(K.max_pool),
@@ -270,6 +272,13 @@ def _pool_ops(names: tuple, public: str) -> tuple:
         lambda x, y, d, **a: (y.shape, d.dtype),
         lambda op, g: (None, None, execute(ops["max_grad"], op.inputs[:2] + (g,), op.attrs)),
         public_name=f"tf.nn.max_pool{public} (second gradient)")
+    ops["fused_grad"] = defop(
+        fused_grad, _max_pool_grad_kernel(K.max_pool_grad, relu=True),
+        lambda x, y, dy, **a: (x.shape, dy.dtype),
+        lambda op, ddx: (None, None, execute(RELU_GRAD, (
+            execute(ops["max_grad_grad"], op.inputs[:2] + (ddx,), op.attrs),
+            op.inputs[1]))),
+        public_name=f"tf.nn.max_pool{public} (gradient, fused with relu's)")
     ops["avg"] = defop(
         avg_name, _pool_kernel(K.avg_pool), lambda x, **a: _pool_rule(x, name=avg_name, **a),
         lambda op, dy: (execute(ops["avg_grad"], (shape_tensor(op.inputs[0]), dy),
@@ -279,13 +288,16 @@ def _pool_ops(names: tuple, public: str) -> tuple:
         avg_grad, _avg_pool_grad_kernel, lambda sizes, dy, **a: _sizes_rule(sizes, dy, dy.dtype),
         lambda op, ddx: (None, execute(ops["avg"], (ddx,), op.attrs)),
         public_name=f"tf.nn.avg_pool{public} (gradient)")
-    return ops["max"], ops["max_grad"], ops["max_grad_grad"], ops["avg"], ops["avg_grad"]
+    return (ops["max"], ops["max_grad"], ops["max_grad_grad"], ops["avg"], ops["avg_grad"],
+            ops["fused_grad"])
 
 
-MAX_POOL, MAX_POOL_GRAD, MAX_POOL_GRAD_GRAD, AVG_POOL, AVG_POOL_GRAD = _pool_ops(
-    ("MaxPool", "MaxPoolGrad", "MaxPoolGradGrad", "AvgPool", "AvgPoolGrad"), "2d")
-MAX_POOL3D, MAX_POOL3D_GRAD, MAX_POOL3D_GRAD_GRAD, AVG_POOL3D, AVG_POOL3D_GRAD = _pool_ops(
-    ("MaxPool3D", "MaxPool3DGrad", "MaxPool3DGradGrad", "AvgPool3D", "AvgPool3DGrad"), "3d")
+MAX_POOL, MAX_POOL_GRAD, MAX_POOL_GRAD_GRAD, AVG_POOL, AVG_POOL_GRAD, FUSED_MAX_POOL_GRAD = \
+    _pool_ops(("MaxPool", "MaxPoolGrad", "MaxPoolGradGrad", "AvgPool", "AvgPoolGrad",
+               "_FusedMaxPoolGrad"), "2d")
+(MAX_POOL3D, MAX_POOL3D_GRAD, MAX_POOL3D_GRAD_GRAD, AVG_POOL3D, AVG_POOL3D_GRAD,
+ FUSED_MAX_POOL3D_GRAD) = _pool_ops(("MaxPool3D", "MaxPool3DGrad", "MaxPool3DGradGrad",
+                                     "AvgPool3D", "AvgPool3DGrad", "_FusedMaxPool3DGrad"), "3d")
 
 
 # -- argument checking --------------------------------------------------------------------

@@ -104,25 +104,8 @@ def _pool_inputs(seed):
     return x
 
 
-@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # eager inf * 0
-def test_relu_grad_moves_before_a_tiled_max_pool_grad_with_the_same_bits():
-    x = _pool_inputs(0)
-    dy = np.random.default_rng(1).standard_normal((4, 4, 3, 3)).astype(np.float32)
-    dy[0, 0, 0, 0], dy[1, 0, 0, 1], dy[2, 1, 1, 2], dy[3, 2, 1, 0] = \
-        np.inf, -np.inf, np.nan, np.inf
-    grads = _pool_grad("tiled")
-    ops = tf.function(grads).get_concrete_function(tf.constant(x), tf.constant(dy)) \
-        .optimized_graph.get_operations()
-    relu_grad = next(op for op in ops if op.type == "ReluGrad")
-    assert relu_grad.inputs[0].shape.as_list() == [4, 4, 3, 3]  # on the pooled gradient
-    assert [op.type for op in ops].index("ReluGrad") < [op.type for op in ops].index(
-        "MaxPoolGrad")
-    traced = tf.function(grads)(tf.constant(x), tf.constant(dy)).numpy()
-    eager = grads(tf.constant(x), tf.constant(dy)).numpy()
-    np.testing.assert_array_equal(traced, eager)
-    assert np.isnan(eager[0, :2, :2, 0]).sum() == 1  # inf * 0 at the negative window's first
-    assert np.isinf(eager[1, :2, :2, 1]).sum() == 1  # a positive tie: the first element only
-    # the reference: each window's gradient to its first maximum, times relu'(x) there
+def _reference_pool_grad(x, dy):
+    """Each 2x2 window's gradient to its first maximum, times relu'(x) there."""
     a = np.maximum(x, 0)
     want = np.zeros_like(x)
     for n, i, j, c in np.ndindex(*dy.shape):
@@ -130,7 +113,63 @@ def test_relu_grad_moves_before_a_tiled_max_pool_grad_with_the_same_bits():
         u, v = np.unravel_index(np.argmax(win), win.shape)
         with np.errstate(invalid="ignore"):
             want[n, 2 * i + u, 2 * j + v, c] = dy[n, i, j, c] * np.float32(win[u, v] > 0)
-    np.testing.assert_array_equal(eager, want)
+    return want
+
+
+@pytest.mark.parametrize("finite", [True, False])
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # eager inf * 0
+def test_relu_grad_folds_into_a_tiled_max_pool_grad_with_the_same_bits(finite):
+    x = _pool_inputs(0)
+    dy = np.random.default_rng(1).standard_normal((4, 4, 3, 3)).astype(np.float32)
+    grads = _pool_grad("tiled")
+    ops = tf.function(grads).get_concrete_function(tf.constant(x), tf.constant(dy)) \
+        .optimized_graph.get_operations()
+    types = [op.type for op in ops]
+    assert "_FusedMaxPoolGrad" in types and "ReluGrad" not in types
+    assert "MaxPoolGrad" not in types
+    if not finite:
+        dy[0, 0, 0, 0], dy[1, 0, 0, 1], dy[2, 1, 1, 2], dy[3, 2, 1, 0] = \
+            np.inf, -np.inf, np.nan, np.inf
+    traced = tf.function(grads)(tf.constant(x), tf.constant(dy)).numpy()
+    eager = grads(tf.constant(x), tf.constant(dy)).numpy()
+    np.testing.assert_array_equal(traced, eager)
+    if not finite:
+        assert np.isnan(eager[0, :2, :2, 0]).sum() == 1  # inf * 0 at the negative window's first
+        assert np.isinf(eager[1, :2, :2, 1]).sum() == 1  # a positive tie: the first element only
+    np.testing.assert_array_equal(eager, _reference_pool_grad(x, dy))
+
+
+def test_the_fused_max_pool_gradient_differentiates_as_the_ops_it_replaced():
+    """A tape outside a traced gradient: the fused op's own gradient (with respect to dy) is
+    the relu mask of MaxPoolGradGrad, as the eager chain of ReluGrad and MaxPoolGrad gives."""
+    x = tf.constant(_pool_inputs(5))
+    rng = np.random.default_rng(6)
+    w = tf.Variable(rng.standard_normal((4, 4, 3, 3)).astype(np.float32))
+    v = tf.constant(rng.standard_normal((4, 9, 7, 3)).astype(np.float32))
+
+    def inner(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.reduce_sum(tf.nn.max_pool2d(tf.nn.relu(x), 2, 2, "VALID") * w)
+        return tf.reduce_sum(tape.gradient(y, x) * v)
+
+    traced = tf.function(inner)
+    assert "_FusedMaxPoolGrad" in [op.type for op in traced.get_concrete_function(x)
+                                   .optimized_graph.get_operations()]
+    results = []
+    for call in (traced, inner):
+        with tf.GradientTape() as tape:
+            out = call(x)
+        results.append(tape.gradient(out, w).numpy())
+    # d/dw of sum(routed(w * relu'(y)) * v): v read at each window's first maximum, masked
+    want = np.zeros((4, 4, 3, 3), np.float32)
+    a = np.maximum(x.numpy(), 0)
+    for n, i, j, c in np.ndindex(*want.shape):
+        win = a[n, 2 * i:2 * i + 2, 2 * j:2 * j + 2, c]
+        u, t = np.unravel_index(np.argmax(win), win.shape)
+        want[n, i, j, c] = v.numpy()[n, 2 * i + u, 2 * j + t, c] * (win[u, t] > 0)
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_allclose(results[0], want, rtol=1e-6)
 
 
 def test_relu_grad_stays_after_an_overlapping_max_pool_grad():
@@ -167,6 +206,7 @@ def test_training_step_gradients_fused_equal_eager():
     types = [op.type for op in tf.function(step).get_concrete_function(x)
              .optimized_graph.get_operations()]
     assert types.count("_FusedConv2D") == 2 and "Relu" not in types
+    assert types.count("_FusedMaxPoolGrad") == 2 and "ReluGrad" not in types
     for t, e in zip(tf.function(step)(x), step(x)):
         np.testing.assert_array_equal(t.numpy(), e.numpy())
 

@@ -258,10 +258,11 @@ def _pool_specs():
     specs = []
     for xs, k, s, padding in POOL_CASES:
         three = len(k) == 3
-        mx, mxg, mxgg, av, avg = (
+        mx, mxg, mxgg, av, avg, fused = (
             (C.MAX_POOL3D, C.MAX_POOL3D_GRAD, C.MAX_POOL3D_GRAD_GRAD, C.AVG_POOL3D,
-             C.AVG_POOL3D_GRAD) if three else
-            (C.MAX_POOL, C.MAX_POOL_GRAD, C.MAX_POOL_GRAD_GRAD, C.AVG_POOL, C.AVG_POOL_GRAD))
+             C.AVG_POOL3D_GRAD, C.FUSED_MAX_POOL3D_GRAD) if three else
+            (C.MAX_POOL, C.MAX_POOL_GRAD, C.MAX_POOL_GRAD_GRAD, C.AVG_POOL, C.AVG_POOL_GRAD,
+             C.FUSED_MAX_POOL_GRAD))
         a = {"ksize": k, "strides": s, "padding": padding}
         tag = f"[x={xs},k={k},s={s},{padding}]"
         out = pool_nd_ref(np.zeros(xs), k, s, padding, "max").shape
@@ -275,6 +276,15 @@ def _pool_specs():
             _ins(_distinct(*xs), normal(*out)),
             ref=lambda x, dy, k=k, s=s, p=padding: max_pool_nd_grad_ref(x, dy, k, s, p),
             second_order=True, name=mxg.name + tag))
+        if all(kk <= ss for kk, ss in zip(k, s)):  # the fusion's windows do not overlap
+            distinct, half = _distinct(*xs), 0.05 * int(np.prod(xs))
+            specs.append(OpSpec(  # dy * (y > 0) routed: half the windows have a maximum < 0
+                [fused.name],
+                lambda x, dy, a=a, mx=mx, g=fused: execute(g, (x, execute(mx, (x,), a), dy), a),
+                _ins(lambda rng, d=distinct, h=half: d(rng) - h, normal(*out)),
+                ref=lambda x, dy, k=k, s=s, p=padding: max_pool_nd_grad_ref(
+                    x, dy * (pool_nd_ref(x, k, s, p, "max") > 0), k, s, p),
+                second_order=True, name=fused.name + tag))
         specs.append(OpSpec(
             [mxgg.name],
             lambda x, ddx, a=a, mx=mx, gg=mxgg: execute(gg, (x, execute(mx, (x,), a), ddx), a),

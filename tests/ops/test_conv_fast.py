@@ -105,6 +105,12 @@ def test_chunked_pool_kernels_match_references(chunked, xs, k, s, padding):
     back = K.avg_pool_grad(xs, dy, k, s, pads, outs)  # the adjoint of avg_pool
     np.testing.assert_allclose(np.sum(back * x), np.sum(K.avg_pool(x, k, s, pads, outs) * dy),
                                rtol=1e-10)
+    # the relu-fused gradient routes dy * (y > 0): half the maxima made negative
+    shifted = x - np.median(x)
+    y = K.max_pool(shifted, k, s, pads, outs)
+    np.testing.assert_allclose(K.max_pool_grad(shifted, y, dy, k, s, pads, outs, relu=True),
+                               max_pool_nd_grad_ref(shifted, dy * (y > 0), k, s, padding),
+                               rtol=1e-12)
 
 
 def test_results_do_not_depend_on_threads(monkeypatch):
@@ -191,6 +197,16 @@ def test_max_pool_gradient_ties_and_non_finite_dy():
     assert np.isnan(g[0, 1, 1, 0]) and np.isinf(g[0, 2, 2, 0])
     assert np.count_nonzero(~np.isfinite(g)) == 2 and np.all(g[np.isfinite(g)] >= 0)
     assert g[0, 0, 0, 0] == 0 and not np.signbit(g).any()
+    # fused with relu's gradient: the same values as ReluGrad first, nan and inf included
+    x[2] -= 2.0  # windows whose maximum is negative: their dy (inf, nan too) is masked
+    y = K.max_pool(x, (2, 2), (2, 2), [(0, 0)] * 2, [2, 2])
+    dy[2, 0, 1, 0], dy[2, 1, 1, 1] = np.inf, np.nan
+    for d in (np.where(np.isfinite(dy), dy, 1.0), dy):
+        with np.errstate(invalid="ignore"):  # inf * 0, as ReluGrad's kernel computes it
+            masked = np.multiply(d, y > 0, dtype=d.dtype)
+            got = K.max_pool_grad(x, y, d, (2, 2), (2, 2), [(0, 0)] * 2, [2, 2], relu=True)
+        want = K.max_pool_grad(x, y, masked, (2, 2), (2, 2), [(0, 0)] * 2, [2, 2])
+        np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.parametrize("keep", [True, False])
