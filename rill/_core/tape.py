@@ -132,10 +132,10 @@ class GradientTape:
         self._spent = False  # a non-persistent tape that computed its gradients
         self._locs: dict = {}  # id(output) -> user's "file:line", while debugging switches on
         # Eager reads of watched variables on this tape alone are not recorded as ops: each
-        # read tensor stands for its variable (`_aliases`, (variable, tensor) pairs), and
-        # the backward pass hands the tensor's gradient to the variable. While recording,
-        # `_reads` (id(variable) -> (its array, the read tensor)) gives a variable read again
-        # unchanged the same tensor.
+        # read tensor stands for its variable (`_aliases`, (variable, tensor, array read)),
+        # and the backward pass hands the tensor's gradient to the variable. While recording,
+        # `_reads` (id(variable) -> the same triple) gives a variable read again unchanged
+        # the same tensor.
         self._reads: dict = {}
         self._aliases: list = []
 
@@ -236,7 +236,7 @@ class GradientTape:
     def _records_with_reads(self) -> list:
         """The records with a `ReadVariableOp` record for each read alias, first (what code
         that walks the records, e.g. explaining a None gradient, expects)."""
-        reads = [OpRecord(_READ, (v,), {}, (t,)) for v, t in self._aliases]
+        reads = [OpRecord(_READ, (v,), {}, (t,)) for v, t, _ in self._aliases]
         return reads + (self._records or [])
 
     def watched_variables(self) -> tuple:
@@ -589,7 +589,7 @@ def prepare(records: list, watched_ids: set, watched: list, sources: list, alias
         else:  # every watched object is a source: every record depends on one
             return records, watched_ids, source_ids, aliases
     reach = set(source_ids)
-    for v, t in aliases:
+    for v, t, _ in aliases:
         if id(v) in source_ids:
             reach.add(id(t))
     relevant = []
@@ -633,7 +633,7 @@ def run_backward(prep, targets: list, output_grads, sources: list,
                 _backward(relevant, reach, source_ids, grads, None)
         finally:
             backward_reach.pop()
-        for v, t in aliases:  # a variable's read tensors pass their gradients on
+        for v, t, _ in aliases:  # a variable's read tensors pass their gradients on
             key = id(t)
             g = grads.get(key) if key in source_ids else grads.pop(key, None)
             if g is not None:

@@ -451,7 +451,7 @@ class Variable:
             reads = tape._reads  # this tape's reads of unchanged values: one record each
             if reads is not None:
                 seen = reads.get(id(self))
-                if seen is not None and seen[0] is a:
+                if seen is not None and seen[2] is a:
                     return seen[1]
             t = object.__new__(EagerTensor)
             t._value = a[()] if not a.ndim and a.dtype is not _OBJECT else a
@@ -465,8 +465,8 @@ class Variable:
             if reads is None:
                 tape._records.append(OpRecord(READ_VARIABLE, (self,), _NO_ATTRS, (t,)))
             else:  # a GradientTape: the read tensor stands for the variable, without a record
-                reads[key] = (a, t)
-                tape._aliases.append((self, t))
+                reads[key] = entry = (self, t, a)
+                tape._aliases.append(entry)
             return t
         t = object.__new__(EagerTensor)
         t._value = a[()] if not a.ndim and a.dtype is not _OBJECT else a
