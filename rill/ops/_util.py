@@ -521,17 +521,14 @@ def eager_binary(opdef: OpDef, x, y, kinds: str, attrs: dict = _NO_ATTRS):
     t = _new(_Eager)
     t._value = out
     if tapes or hooks:
-        single = not hooks and len(tapes) == 1  # `record` inlined for the common case
-        if single:
+        if hooks or len(tapes) != 1:
+            emit(opdef, (x, y), attrs, (t,), tapes, hooks)
+        else:  # one tape and no hook: `record` inlined
             tape = tapes[0]
             ids = tape._ids
-            if id(x) not in ids and id(y) not in ids:  # (a number's constant is never watched)
-                return t
-        if single:
-            tape._records.append(OpRecord(opdef, (x, y), attrs, (t,)))
-            ids.add(id(t))
-        else:
-            emit(opdef, (x, y), attrs, (t,), tapes, hooks)
+            if id(x) in ids or id(y) in ids:  # (a number's constant is never watched)
+                tape._records.append(OpRecord(opdef, (x, y), attrs, (t,)))
+                ids.add(id(t))
     return t
 
 
