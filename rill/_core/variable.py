@@ -84,12 +84,11 @@ def _assign_kernel(value, *, var):
     return var._value
 
 
-def _refs(var) -> int:
-    """The reference count of the variable's array, as seen from here; `_SOLE` is the count
-    when only the variable holds it, measured the same way (so whatever the interpreter's
-    own counting)."""
-    value = var._value
-    return sys.getrefcount(value)
+def _local_refs(holder) -> int:
+    """The reference count `_add_delta` sees for an array only `holder._value` holds (the
+    interpreter's own counting, measured the same way: an attribute, a local, the call)."""
+    cur = holder._value
+    return sys.getrefcount(cur)
 
 
 class _Probe:
@@ -98,28 +97,24 @@ class _Probe:
 
 _probe = _Probe()
 _probe._value = np.empty(1)
-_SOLE = _refs(_probe)  # the count _refs sees when only the variable holds its array
+_SOLE = _local_refs(_probe)  # nothing but the variable (and the local) holds the array
 del _probe
 
 
 def _add_delta(var, delta, ufunc, what: str, op: str):
     cur = var._value
-    if type(cur) is not np.ndarray and type(delta) is type(cur) and cur.dtype.kind in "fc":
+    if type(cur) is np.ndarray:
+        if delta.shape == cur.shape and delta.dtype == cur.dtype:  # checked at once
+            if sys.getrefcount(cur) == _SOLE and cur.base is None:
+                try:  # nothing else refers to the array: write into it
+                    return ufunc(cur, delta, out=cur)
+                except ValueError:  # a read-only array: replaced below
+                    pass
+            var._value = new = ufunc(cur, delta)
+            return new
+    elif type(delta) is type(cur) and cur.dtype.kind in "fc":
         # two float scalars (a metric's total): NumPy's scalar math, the ufunc's result
         var._value = new = cur + delta if ufunc is np.add else cur - delta
-        return new
-    del cur
-    if _refs(var) == _SOLE:  # nothing else refers to the array: write into it
-        cur = var._value
-        if type(cur) is np.ndarray and cur.base is None and delta.shape == cur.shape and \
-                delta.dtype == cur.dtype:
-            try:
-                return ufunc(cur, delta, out=cur)
-            except ValueError:  # a read-only array: replaced below
-                pass
-    cur = var._value
-    if delta.shape == cur.shape and delta.dtype == cur.dtype:  # checked at once
-        var._value = new = ufunc(cur, delta)
         return new
     _check_delta(var, np.shape(delta), what, op)
     var._value = _check_update(var, ufunc(cur, delta), what)

@@ -390,3 +390,14 @@ def test_update_result_inside_tf_function():
 
     np.testing.assert_array_equal(step().numpy(), [3.0, 4.0])
     np.testing.assert_array_equal(step().numpy(), [4.0, 5.0])
+
+
+def test_updates_of_a_read_only_array_replace_it():
+    v = tf.Variable(np.zeros(3, np.float32))
+    frozen = np.ones(3, np.float32)
+    frozen.flags.writeable = False
+    v.assign(frozen)
+    del frozen
+    v.assign_add(np.ones(3, np.float32))
+    v.assign_sub(np.full(3, 0.5, np.float32))
+    np.testing.assert_array_equal(v.numpy(), [1.5, 1.5, 1.5])
