@@ -605,10 +605,11 @@ def make_binary(opdef: OpDef, doc: str | None = None, kinds: str | None = None,
         ok = ok.replace("O", "")
 
     def fn(x, y, name=None):
-        if type(x) is _Eager and not _active:
-            xv = x._value
+        tx = type(x)
+        if (tx is _Eager or tx is _Var) and not _active:  # (a variable's array serves:
+            xv = x._value  # nothing sees a read in plain eager mode)
             ty = type(y)
-            if ty is _Eager:
+            if ty is _Eager or ty is _Var:
                 yv = y._value
                 xd = xv.dtype
                 if xd is yv.dtype and xd.kind in ok:
