@@ -20,15 +20,19 @@ the record and its backward bookkeeping (an `OpRecord`, tuples, dict updates key
 and the variable reads' own records cost about 1 us each in Python.
 
 Next session (2026-12-03): eager reads of watched variables are aliases of the variable, not
-records; a variable read again unchanged gives the same tensor; Python numbers become NumPy
-scalars through a cache (`dt.type(2)` costs 0.2 us). Against the previous commit, run
-alternately on a quiet machine (load 0.45): before 31.5-33.2 us, 6.0-6.2x the floor; after
-29.8-31.3 us, 5.7-6.0x (3,387 -> 3,318 bytecodes, 53 calls, 5 records instead of 8). Still
-above the 5x target. Where the rest goes: with a persistent tape reused (hot caches, nothing
-freed) `gradient` takes 9.3 us (2.5 fixed, 1.4 per record); in the loop it takes about 15 us,
-because each step allocates and then frees some 57 Python objects (records, tuples, tensors,
-NumPy scalars, the tape's sets and dicts) where the floor makes about 15 NumPy scalars.
-Getting under 5x needs fewer objects per op, not fewer bytecodes.
+records; a variable read again unchanged gives the same tensor; Python numbers become shared
+constant tensors (`dt.type(2)` costs 0.2 us). 3,387 -> 3,253 bytecodes a step, 5 records
+instead of 8. Against the commit that began the session, run alternately:
+- with another process busy on the second core (load ~1.5): before 31.5-33.2 us, 6.0-6.2x
+  the floor; after 29.8-31.3 us, 5.7-6.0x;
+- on the quiet machine: before 20.5-21.3 us, 5.1-5.4x; after 18.9-19.7 us, 4.7-5.0x, and
+  4.9-5.2x (median 5.0x) in 18 later runs.
+So W2 is at the 5x target, not under it. What is left is not bytecodes: with a persistent
+tape reused (hot caches, nothing freed) `gradient` costs 2.5 us plus 1.4 us a record; in the
+loop about twice that, because a step allocates and frees some 57 Python objects (records,
+tuples, tensors, NumPy scalars, the tape's containers) where the floor makes about 15 NumPy
+scalars. Tried and dropped (no gain within the noise): bare NumPy values as gradients in the
+plain backward pass, records built without `__init__`, containers made lazily.
 """
 
 from __future__ import annotations
