@@ -58,6 +58,19 @@ class _Stack(list):
         super().__init__()
         self._flag = flag
 
+    # the two changes every tape and trace makes, without the generic wrapper's cost
+    def append(self, item) -> None:
+        list.append(self, item)
+        flag = self._flag
+        if not flag.on:
+            flag.sync()
+
+    def pop(self, index: int = -1):
+        item = list.pop(self, index)
+        if not self:
+            self._flag.sync()
+        return item
+
 
 def _reporting(name: str):
     base = getattr(list, name)
@@ -70,8 +83,7 @@ def _reporting(name: str):
     return method
 
 
-for _name in ("append", "insert", "remove", "pop", "clear", "extend", "__setitem__",
-              "__delitem__", "__iadd__"):
+for _name in ("insert", "remove", "clear", "extend", "__setitem__", "__delitem__", "__iadd__"):
     setattr(_Stack, _name, _reporting(_name))
 
 explain_default = False  # explain_gradients in new threads (RILL_EXPLAIN_GRADIENTS=1)

@@ -165,7 +165,7 @@ class GradientTape:
         if self._recording:
             tapes = _state.tapes
             if self._reads:
-                self._reads = {}
+                self._reads.clear()
             if tapes[-1] is self:  # the innermost tape, as a `with` block leaves it
                 tapes.pop()
                 self._recording = False
