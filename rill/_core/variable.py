@@ -112,8 +112,11 @@ def _add_delta(var, delta, ufunc, what: str, op: str):
                     pass
             var._value = new = ufunc(cur, delta)
             return new
-    elif type(delta) is type(cur) and cur.dtype.kind in "fc":
-        # two float scalars (a metric's total): NumPy's scalar math, the ufunc's result
+    elif cur.dtype.kind in "fc" and delta.shape == () and delta.dtype == cur.dtype:
+        # a float scalar (a metric's total, a step count) and a scalar or 0-d delta of its
+        # dtype: NumPy's scalar math, the ufunc's result
+        if type(delta) is np.ndarray:
+            delta = delta[()]  # (scalar math: a 0-d array would take the ufunc's slow path)
         var._value = new = cur + delta if ufunc is np.add else cur - delta
         return new
     _check_delta(var, np.shape(delta), what, op)

@@ -401,3 +401,14 @@ def test_updates_of_a_read_only_array_replace_it():
     v.assign_add(np.ones(3, np.float32))
     v.assign_sub(np.full(3, 0.5, np.float32))
     np.testing.assert_array_equal(v.numpy(), [1.5, 1.5, 1.5])
+
+
+def test_scalar_variables_take_scalar_and_zero_d_deltas():
+    v = tf.Variable(1.0)
+    step = tf.function(lambda: v.assign_add(tf.constant(0.5)))  # a 0-d constant delta
+    for _ in range(3):
+        step()
+    v.assign_sub(np.array(0.25, np.float32))
+    v.assign_add(np.float32(2.0))
+    assert v.numpy() == np.float32(4.25) and v.dtype == tf.float32
+    assert type(v._value) in (np.float32, np.ndarray) and v._value.dtype == np.float32
