@@ -886,13 +886,13 @@ _for_flops = _blas.for_flops
 
 
 def _matmul_kernel(a, b, *, transpose_a, transpose_b):
-    if transpose_a:
-        a = np.swapaxes(a, -1, -2)
-    if transpose_b:
-        b = np.swapaxes(b, -1, -2)
     if a.ndim < 2 or b.ndim < 2:
         raise ValueError(f"In[0] and In[1] must be matrices (rank >= 2), got shapes "
                          f"{a.shape} and {b.shape}")
+    if transpose_a:
+        a = a.swapaxes(-1, -2)  # (the method: np.swapaxes adds a Python wrapper's call)
+    if transpose_b:
+        b = b.swapaxes(-1, -2)
     _for_flops(max(a.size * b.shape[-1], b.size * a.shape[-2]))
     return np.matmul(a, b)
 
