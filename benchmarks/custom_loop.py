@@ -152,6 +152,14 @@ def numpy_trainer():
     return step, epoch_end
 
 
+def run(step, epoch_end, X, y, n_steps, epochs, to_tensor):
+    """`epochs` epochs of one trainer, one after the other: (steps/s per epoch, logs)."""
+    trainer = {"step": step, "epoch_end": epoch_end, "logs": [],
+               "rng": np.random.RandomState(42)}
+    rates = [epoch(trainer, X, y, n_steps, to_tensor) for _ in range(epochs)]
+    return rates, trainer["logs"]
+
+
 def epoch(trainer: dict, X, y, n_steps: int, to_tensor) -> float:
     """One epoch of `trainer` (its own batch sequence, so every trainer sees the same one):
     steps per second."""
