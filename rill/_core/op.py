@@ -77,8 +77,8 @@ REGISTRY: dict[str, OpDef] = {}
 # The ops `_core` runs without defining them (the tape sums and seeds gradients, stacks
 # Jacobian rows, reads variables in graphs). `_core` never imports `rill.ops`: it names the
 # ops here, and `defop` fills `core_ops` as their modules declare them on `import rill`.
-CORE_OP_NAMES = frozenset(("AddN", "Identity", "OnesLike", "Pack", "ReadVariableOp",
-                           "Reshape", "ZerosLike"))
+CORE_OP_NAMES = frozenset(("AddN", "GatherV2", "Identity", "OnesLike", "Pack",
+                           "ReadVariableOp", "Reshape", "ZerosLike"))
 
 
 class _CoreOps:

@@ -134,8 +134,9 @@ class GradientTape:
         # Eager reads of watched variables on this tape alone are not recorded as ops: each
         # read tensor stands for its variable (`_aliases`, (variable, tensor, array read)),
         # and the backward pass hands the tensor's gradient to the variable. While recording,
-        # `_reads` (id(variable) -> the same triple) gives a variable read again unchanged
-        # the same tensor.
+        # `_reads` (id(variable) -> the same triple) gives an op's own read of a variable
+        # again unchanged the same tensor (`value()` makes a new one: the user may take
+        # gradients with respect to it).
         self._reads: dict = {}
         self._aliases: list = []
 
@@ -240,8 +241,8 @@ class GradientTape:
         return reads + (self._records or [])
 
     def watched_variables(self) -> tuple:
-        """The variables this tape watches, in the order it started watching them."""
-        return tuple(self._watched_variables.values())
+        """The variables this tape watches, in the order they were created (TensorFlow's)."""
+        return tuple(sorted(self._watched_variables.values(), key=_creation))
 
     # -- gradients ---------------------------------------------------------------------
     def gradient(self, target, sources, output_gradients=None,
@@ -250,7 +251,9 @@ class GradientTape:
 
         Returns the gradients in the structure of `sources`; a source that the target does not
         depend on gives None (or zeros with `unconnected_gradients=ZERO`), and so does a
-        source of an integer dtype. A non-persistent tape can compute gradients once.
+        source of an integer dtype. A non-persistent tape can compute gradients once; a
+        persistent one called inside its `with` block records the gradient computation too
+        (for higher derivatives), as TensorFlow's does.
 
         >>> x = tf.constant(3.0)
         >>> with tf.GradientTape() as tape:
@@ -277,15 +280,17 @@ class GradientTape:
             [_gradient_view(t) for t in _flat(target)]
         flat_out = None if output_gradients is None else \
             self._output_gradients(flat_targets, output_gradients)
-        was_recording = self._recording
+        ids, aliases = self._ids, self._aliases
+        was_recording = self._recording and not self._persistent
         if was_recording:
             self._pop()  # this tape does not record its own backward pass
+        elif self._recording:  # a persistent tape records it, as in TensorFlow (higher order)
+            records, ids, aliases = list(records), set(ids), list(aliases)
         if _active and _state.graphs:
             flat_sources = [_state.graphs[-1].capture(s) if type(s) is _Eager else s
                             for s in flat_sources]
         try:
-            grads = run_backward(prepare(records, self._ids, self._watched, flat_sources,
-                                         self._aliases),
+            grads = run_backward(prepare(records, ids, self._watched, flat_sources, aliases),
                                  flat_targets, flat_out, flat_sources, self._locs)
             if _active and _state.explaining and None in grads:  # (explaining sets a hook)
                 _numerics.explain_nones(self, flat_targets, flat_sources, grads)
@@ -503,6 +508,10 @@ class VariableWatcher:
             if tapes[i] is self:
                 del tapes[i]
                 break
+
+
+def _creation(variable) -> int:
+    return getattr(variable, "_created", -1)
 
 
 def _wrap(value):

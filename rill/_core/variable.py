@@ -9,6 +9,7 @@ a traced function records them in program order as stateful nodes; eagerly they 
 
 from __future__ import annotations
 
+import itertools
 import sys
 
 import numpy as np
@@ -26,6 +27,7 @@ _state = _context.state  # this thread's tapes, graphs and hooks
 _active = _context.active  # empty: no thread has any (plain eager)
 _NO_ATTRS: dict = {}
 _OBJECT = np.dtype(object)
+_CREATED = itertools.count()  # creation order: what a tape's watched_variables() sorts by
 
 
 class VariableAggregation:
@@ -369,6 +371,7 @@ class Variable:
             (name or "Variable") + ":0" if not (name or "").endswith(":0") else name)
         self._aggregation = aggregation
         self._synchronization = synchronization
+        self._created = next(_CREATED)
 
     # -- properties ----------------------------------------------------------------------
     @property
@@ -431,7 +434,7 @@ class Variable:
             graphs, tapes, _ = _state.lists
             if graphs:
                 return graphs[-1].read_variable(self)
-            return self._eager_read(tapes)
+            return self._eager_read(tapes, False)
         v = self._value
         if not v.ndim and v.dtype is not _OBJECT:  # rank 0: a NumPy scalar (scalar math)
             v = v[()]
@@ -441,13 +444,26 @@ class Variable:
 
     read_value = value
 
-    def _eager_read(self, tapes):
-        """`value()` for eager code that has looked up this thread's tapes."""
+    def sparse_read(self, indices, name=None):
+        """The rows of the variable at `indices` (`tf.gather(v, indices)`, read as one op;
+        its gradient is a tf.IndexedSlices).
+
+        >>> tf.Variable([1.0, 2.0, 3.0]).sparse_read([2, 0]).numpy()
+        array([3., 1.], dtype=float32)
+        """
+        return execute(core_ops.GatherV2, (self.value(), convert_to_tensor(indices)),
+                       {"axis": 0, "batch_dims": 0})
+
+    def _eager_read(self, tapes, shared: bool = True):
+        """`value()` for eager code that has looked up this thread's tapes. `shared`: an
+        op's own read, which never reaches user code, so reads of an unchanged value may share
+        one tensor; a tensor handed to the user (`value()`) is its own, as in TensorFlow
+        (`tape.gradient(y, read)` counts the uses of that read alone)."""
         a = self._value
         if tapes and len(tapes) == 1:  # `_record_read` inlined for the common case
             tape = tapes[0]
             reads = tape._reads  # this tape's reads of unchanged values: one record each
-            if reads is not None:
+            if reads is not None and shared:
                 seen = reads.get(id(self))
                 if seen is not None and seen[2] is a:
                     return seen[1]
@@ -463,7 +479,9 @@ class Variable:
             if reads is None:
                 tape._records.append(OpRecord(READ_VARIABLE, (self,), _NO_ATTRS, (t,)))
             else:  # a GradientTape: the read tensor stands for the variable, without a record
-                reads[key] = entry = (self, t, a)
+                entry = (self, t, a)
+                if shared:
+                    reads[key] = entry
                 tape._aliases.append(entry)
             return t
         t = object.__new__(EagerTensor)

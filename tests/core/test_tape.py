@@ -22,12 +22,12 @@ def close(t, expected, rtol=1e-6):
 
 
 # -- watching -----------------------------------------------------------------------------
-def test_trainable_variables_are_watched_in_order():
+def test_trainable_variables_are_watched_in_creation_order():
     a, b = tf.Variable(1.0), tf.Variable(2.0)
     frozen = tf.Variable(3.0, trainable=False)
     with tf.GradientTape() as tape:
         y = b * a * frozen
-    assert tape.watched_variables() == (b, a)
+    assert tape.watched_variables() == (a, b)  # TensorFlow's order: creation, not first use
     ga, gb, gf = tape.gradient(y, [a, b, frozen])
     close(ga, 6.0)
     close(gb, 3.0)
