@@ -264,7 +264,6 @@ class GradientTape:
         """
         if self._spent:
             raise RuntimeError(_RELEASED)
-        records = self._records
         flat_sources = _flat(sources)
         composites = None
         if flat_sources is not sources:
@@ -280,12 +279,7 @@ class GradientTape:
             [_gradient_view(t) for t in _flat(target)]
         flat_out = None if output_gradients is None else \
             self._output_gradients(flat_targets, output_gradients)
-        ids, aliases = self._ids, self._aliases
-        was_recording = self._recording and not self._persistent
-        if was_recording:
-            self._pop()  # this tape does not record its own backward pass
-        elif self._recording:  # a persistent tape records it, as in TensorFlow (higher order)
-            records, ids, aliases = list(records), set(ids), list(aliases)
+        records, ids, aliases, was_recording = self._for_backward()
         if _active and _state.graphs:
             flat_sources = [_state.graphs[-1].capture(s) if type(s) is _Eager else s
                             for s in flat_sources]
@@ -308,6 +302,19 @@ class GradientTape:
         if flat_sources is sources and type(sources) is list:
             return grads
         return nest.pack_sequence_as(sources, grads)
+
+    def _for_backward(self) -> tuple:
+        """(records, ids, aliases, popped): what a backward pass of this tape reads. A
+        non-persistent tape stops recording for it (popped: pushed back after); a persistent
+        one still recording records it, as TensorFlow's does (higher derivatives), so the
+        pass reads a copy of what was recorded before."""
+        records, ids, aliases = self._records, self._ids, self._aliases
+        if not self._recording:
+            return records, ids, aliases, False
+        if not self._persistent:
+            self._pop()
+            return records, ids, aliases, True
+        return list(records), set(ids), list(aliases), False
 
     def _output_gradients(self, flat_targets: list, output_gradients) -> list:
         flat = _flat(output_gradients)
@@ -418,8 +425,9 @@ class GradientTape:
         then loops."""
         fn = vectorized_backward
         if fn is None or n == 0 or self._spent or \
-                not all(hasattr(s, "dtype") for s in flat_sources):
-            return None  # the loop raises the errors
+                not all(hasattr(s, "dtype") for s in flat_sources) or \
+                self._recording and self._persistent:
+            return None  # the loop raises the errors (and records, see `_for_backward`)
         was_recording = self._recording
         if was_recording:
             self._pop()
@@ -439,15 +447,12 @@ class GradientTape:
         gradients (None when the source is unconnected)."""
         if self._spent:
             raise RuntimeError(_RELEASED)
-        records = self._records
         for s in flat_sources:
             if not hasattr(s, "dtype"):
                 raise TypeError(f"jacobian: sources must be tensors or variables, got {s!r}.")
-        was_recording = self._recording
-        if was_recording:
-            self._pop()
+        records, ids, aliases, was_recording = self._for_backward()
         try:
-            prep = prepare(records, self._ids, self._watched, flat_sources, self._aliases)
+            prep = prepare(records, ids, self._watched, flat_sources, aliases)
             per_source: list = [[] for _ in flat_sources]
             connected = [False] * len(flat_sources)
             for seed in seeds:

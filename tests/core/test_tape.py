@@ -577,3 +577,13 @@ def test_second_order_through_variable_reads():
         g = inner.gradient(y, w)  # 3w^2, recorded on the outer tape
     assert float(g) == 27.0
     assert float(outer.gradient(g, w)) == 18.0  # 6w
+
+
+def test_a_persistent_tape_records_its_own_jacobian_inside_its_block():
+    x = tf.Variable([1.0, 2.0])
+    with tf.GradientTape(persistent=True) as tape:
+        y = x * x * x
+        jac = tape.jacobian(y, x)  # diag(3 x^2), recorded on the tape itself
+        total = tf.reduce_sum(jac)
+    np.testing.assert_allclose(jac.numpy(), [[3.0, 0.0], [0.0, 12.0]])
+    np.testing.assert_allclose(tape.gradient(total, x).numpy(), [6.0, 12.0])  # 6x
