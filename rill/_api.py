@@ -21,6 +21,7 @@ import sys
 ENGINE = (
     "rill._core.forward", "rill._core.tape", "rill._core.numerics", "rill.ops.debugging_ops",
     "rill._core.errors", "rill.ops.linalg_ops", "rill.ops.math_ops", "rill.ops.nn_ops",
+    "rill.ops.special_ops",
     "rill.ops.conv_ops", "rill.ops.manip_ops", "rill.ops.reduction_ops", "rill.ops.segment_ops",
     "rill.ops.sort_ops", "rill.ops.random_gamma_ops", "rill.ops.random_ops",
     "rill._core.convert", "rill._core.dtypes", "rill._core.graph", "rill._core.tensor",
@@ -30,7 +31,8 @@ ENGINE = (
     "rill.function.py_func", "rill.function.signature", "rill.ops.control_flow_ops",
     "rill.ops.tensor_array_ops", "rill._core.custom_gradient", "rill._core.module",
     "rill._core.scopes", "rill.ops.functional_ops", "rill.ops.gradients_ops",
-    "rill.ops.init_ops", "rill.ops.misc_ops",
+    "rill.ops.init_ops", "rill.ops.misc_ops", "rill.ops.partition_ops",
+    "rill.ops.math_misc_ops", "rill.ops.histogram_ops",
 )
 # Namespaces loaded on first use (`rill.__getattr__`), and the modules whose tables fill them.
 LAZY = {
@@ -43,7 +45,7 @@ LAZY = {
 # complete, so it may subclass `tf.Module` at module level and never slows `import rill`.
 PACKAGES = ("data", "io", "keras", "train", "types")
 # Top-level names that a lazy namespace's modules declare: `tf.SparseTensor` loads tf.sparse.
-LAZY_NAMES = {"SparseTensor": "sparse", "SparseTensorSpec": "sparse",
+LAZY_NAMES = {"as_string": "strings", "SparseTensor": "sparse", "SparseTensorSpec": "sparse",
               "RaggedTensor": "ragged", "RaggedTensorSpec": "ragged"}
 
 

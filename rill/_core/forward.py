@@ -3,7 +3,9 @@
 No op needs a forward-mode rule. An op's VJP `u -> J^T u` (its gradient function) is linear in
 the cotangent `u`, so differentiating it with respect to `u` gives back `J`: for input
 tangents `t_i`, `J t = d/du sum_i <vjp_i(u), t_i>`, which one small GradientTape computes
-(`tape.gradient(vjp(u), u, output_gradients=t)`, at u = 0). This "double VJP" uses only the
+(`tape.gradient(vjp(u), u, output_gradients=t)`). Any u serves a linear VJP; u = 1 (not 0)
+also serves one written piecewise in the sign of u, as `CumulativeLogsumexp`'s, which works
+with log|u| to avoid overflow. This "double VJP" uses only the
 gradient functions, so every differentiable op, custom gradients included, has a JVP, and it
 is itself recorded by outer tapes and accumulators (Hessian-vector products, both ways).
 
@@ -15,10 +17,12 @@ gradient (argmax, comparisons, `tf.stop_gradient`), give no tangent.
 
 from __future__ import annotations
 
+import numpy as np
+
 from rill._core import context as _context
 from rill._core import nest
 from rill._core.convert import convert_to_tensor
-from rill._core.op import MISSING_GRADIENT
+from rill._core.op import MISSING_GRADIENT, core_ops, execute
 from rill._core.tape import (
     GradientTape,
     UnconnectedGradients,
@@ -26,6 +30,7 @@ from rill._core.tape import (
     differentiable,
     zeros_like,
 )
+from rill._core.tensor import wrap
 
 _state = _context.state  # this thread's tapes, graphs and hooks
 _active = _context.active  # empty: no thread has any (plain eager)
@@ -205,10 +210,21 @@ class ForwardAccumulator:
         return nest.map_structure(one, primals)
 
 
+def _cotangent_point(o):
+    """Where the double-VJP differentiates an op's VJP: ones (see the module docstring), or
+    zeros for a value that is not an array (a TensorList makes its own)."""
+    v = getattr(o, "_value", None)
+    if v is None:  # a graph tensor
+        return execute(core_ops.OnesLike, (o,))
+    if isinstance(v, (np.ndarray, np.generic)):
+        return wrap(np.ones_like(v))
+    return zeros_like(o)
+
+
 def _jvp(rec, tin: list) -> list:
     """The output tangents of one op from its input tangents, by the double-VJP."""
     outs = rec.outputs
-    us = [zeros_like(o) if differentiable(o) else None for o in outs]
+    us = [_cotangent_point(o) if differentiable(o) else None for o in outs]
     cotangents = [u for u in us if u is not None]
     tape = GradientTape(watch_accessed_variables=False)
     with tape:

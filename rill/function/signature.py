@@ -341,4 +341,38 @@ def describe_leaf(node) -> str:
     return f"a {node[0].__name__} of {n} item{'s' if n != 1 else ''}"
 
 
-__tf_names__ = {"tf": "TensorSpec"}
+def type_spec_from_value(value):
+    """The TypeSpec that describes `value`: a TensorSpec for a tensor (or anything that
+    converts to one), RaggedTensorSpec, SparseTensorSpec, IndexedSlicesSpec or
+    TensorArraySpec for those values (`tf.type_spec_from_value`).
+
+    >>> tf.type_spec_from_value(tf.constant([1., 2.]))
+    TensorSpec(shape=(2,), dtype=tf.float32, name=None)
+    """
+    import sys
+    if isinstance(value, Tensor):
+        return TensorSpec(value.shape, value.dtype)
+    if hasattr(value, "_rill_spec") and not isinstance(value, type):
+        return value._rill_spec()  # RaggedTensor, SparseTensor, IndexedSlices
+    from rill.ops.tensor_array_ops import TensorArray, TensorArraySpec
+    if isinstance(value, TensorArray):
+        return TensorArraySpec.from_value(value)
+    data = sys.modules.get("rill.data.dataset")
+    if data is not None and isinstance(value, data.Dataset):
+        from rill.data._structure import DatasetSpec
+        return DatasetSpec(value.element_spec, TensorShape([]))
+    if value is not None and not hasattr(value, "_is_variable") and \
+            not isinstance(value, (tuple, dict)):
+        try:
+            t = constant(value)
+        except (TypeError, ValueError):
+            pass
+        else:
+            return TensorSpec(t.shape, t.dtype)
+    raise TypeError(f"Could not build a TypeSpec for {value!r} of unsupported type "
+                    f"{type(value)}.\nhint: tf.type_spec_from_value takes one tensor-like value "
+                    f"(a tensor, array, number, RaggedTensor, SparseTensor, IndexedSlices or "
+                    f"TensorArray); for a structure use tf.nest.map_structure over it.")
+
+
+__tf_names__ = {"tf": "TensorSpec type_spec_from_value"}

@@ -24,6 +24,7 @@ from rill._core.tensor import Tensor
 from rill._core.tensor_shape import TensorShape, as_shape
 from rill.ops import array_ops, manip_ops, math_ops, reduction_ops
 from rill.ops._util import binary_op, broadcast_shapes, to_tensor, unbroadcast
+from rill.ops._util import op_error as _error
 from rill.ops.indexed_slices import IndexedSlices
 
 _state = _context.state  # this thread's tapes, graphs and hooks
@@ -521,10 +522,123 @@ def _adapt(fn):
 
 
 
+# -- unravel_index ---------------------------------------------------------------------------
+def _unravel_kernel(indices, dims):
+    fn = "tf.unravel_index"
+    if dims.ndim != 1:
+        raise _error("UnravelIndex", fn, f'The indices can only be 1-D, got "{list(dims.shape)}"',
+                     "dims is the shape to index into, a vector.")
+    if indices.ndim > 1:
+        raise _error("UnravelIndex", fn,
+                     f'The indices can only be scalar or vector, got "{list(indices.shape)}"',
+                     "tf.reshape(indices, [-1]) first.")
+    zero = np.flatnonzero(dims == 0)
+    if zero.size:
+        raise _error("UnravelIndex", fn, f"Input dims cannot contain a dim of zero, but dims "
+                     f"contains zero at index {zero[0]}", "every dimension must be >= 1.")
+    if np.any(indices >= np.prod(dims)):
+        raise _error("UnravelIndex", fn, "index is out of bound as with dims",
+                     f"indices must be < the number of elements, {int(np.prod(dims))}.")
+    dt = indices.dtype
+    strides = np.cumprod(np.concatenate([[1], dims[:0:-1]]))[::-1].astype(dt)[:, None]
+    idx = indices.reshape(1, -1)
+    # C's truncating division and remainder, as TF's kernel (negative indices included)
+    quot = np.where(idx < 0, -(-idx // strides), idx // strides)
+    out = np.fmod(quot, dims.astype(dt)[:, None])
+    return out if indices.ndim else out[:, 0]
+
+
+def _unravel_rule(indices, dims):
+    n = dims.shape[0] if dims.shape.rank == 1 else None
+    return TensorShape([n] + (indices.shape.as_list() if indices.shape.rank else [])) \
+        if indices.shape.rank is not None else TensorShape(None), indices.dtype
+
+
+UNRAVEL_INDEX = defop("UnravelIndex", _unravel_kernel, _unravel_rule, grad=None,
+                      public_name="tf.unravel_index")
+
+
+def unravel_index(indices, dims, name=None):
+    """The coordinates of flat `indices` in an array of shape `dims` (row-major): one row per
+    dimension (`tf.unravel_index`).
+
+    >>> tf.unravel_index([22, 41, 37], [7, 6]).numpy()
+    array([[3, 6, 6],
+           [4, 5, 1]], dtype=int32)
+    """
+    if isinstance(dims, Tensor) and not isinstance(indices, Tensor):
+        d = to_tensor(dims)
+        i = to_tensor(indices, dtype=d.dtype) if d.dtype.is_integer else to_tensor(indices)
+    else:
+        i = to_tensor(indices)
+        d = to_tensor(dims, dtype=i.dtype) if i.dtype.is_integer and not isinstance(
+            dims, Tensor) else to_tensor(dims)
+    for arg, t in (("indices", i), ("dims", d)):
+        if t.dtype not in (_dtypes.int32, _dtypes.int64):
+            raise _error("UnravelIndex", "tf.unravel_index", f"{arg} must be int32 or int64, "
+                         f"got {t.dtype.name}", f"tf.cast({arg}, tf.int32).")
+    if i.dtype is not d.dtype:
+        raise _error("UnravelIndex", "tf.unravel_index", f"indices and dims must have one "
+                     f"dtype, got {i.dtype.name} and {d.dtype.name}",
+                     "tf.cast one of them to the other's dtype.")
+    return execute(UNRAVEL_INDEX, (i, d))
+
+
+# -- bitcast ---------------------------------------------------------------------------------
+_BITCAST_KINDS = "fiuc"
+
+
+def _bitcast_kernel(x, *, type):  # noqa: A002 - TensorFlow's name
+    to = type._np
+    a, b = x.dtype.itemsize, to.itemsize
+    if a < b:
+        if x.ndim == 0 or x.shape[-1] * a != b:
+            last = x.shape[-1] if x.ndim else 1
+            raise _error("Bitcast", "tf.bitcast", f"Cannot bitcast from {a} to {b}",
+                         f"the last dimension ({last}) times {a} bytes must be {b} bytes.")
+        return np.ascontiguousarray(x).view(to).reshape(x.shape[:-1])
+    out = np.ascontiguousarray(x).reshape(*x.shape, 1).view(to)
+    return out.reshape(x.shape) if a == b else out
+
+
+def _bitcast_rule(x, *, type):  # noqa: A002
+    a, b = x.dtype._np.itemsize, type._np.itemsize
+    if x.shape.rank is None:
+        return TensorShape(None), type
+    dims = x.shape.as_list()
+    if a < b:
+        if not dims or (dims[-1] is not None and dims[-1] * a != b):
+            raise _error("Bitcast", "tf.bitcast", f"Cannot bitcast from {a} to {b}",
+                         f"the last dimension times {a} bytes must be {b} bytes.")
+        return TensorShape(dims[:-1]), type
+    return TensorShape(dims + ([a // b] if a > b else [])), type
+
+
+BITCAST = defop("Bitcast", _bitcast_kernel, _bitcast_rule, grad=None, public_name="tf.bitcast")
+
+
+def bitcast(input, type, name=None):  # noqa: A002 - TensorFlow's names
+    """The same bytes read as another dtype (`tf.bitcast`). A wider `type` consumes the last
+    dimension (its size times the old width must be the new width); a narrower one adds a last
+    dimension of old width / new width.
+
+    >>> int(tf.bitcast(tf.constant(1., tf.float32), tf.int32))
+    1065353216
+    """
+    x = to_tensor(input)
+    to = _dtypes.as_dtype(type)
+    for what, dt in (("input", x.dtype), ("type", to)):
+        if dt._np.kind not in _BITCAST_KINDS and dt.name != "bfloat16":
+            raise _error("Bitcast", "tf.bitcast", f"{what} must be a numeric dtype (floating, "
+                         f"integer or complex), got {dt.name}",
+                         "bool and string tensors have no bit pattern to reinterpret.")
+    return execute(BITCAST, (x,), {"type": to})
+
+
 __tf_names__ = {
     "tf": "AggregationMethod broadcast_dynamic_shape broadcast_static_shape clip_by_global_norm "
           "ensure_shape get_logger group identity_n no_gradient no_op parallel_stack "
           "RegisterGradient reverse_sequence timestamp truncatediv truncatemod tuple=tuple_ "
-          "unique_with_counts",
+          "unique_with_counts unravel_index bitcast",
     "tf dtypes": "saturate_cast",
 }

@@ -571,6 +571,49 @@ def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
     return execute(CUMPROD, (x,), _scan_attrs(x, axis, exclusive, reverse, "tf.math.cumprod"))
 
 
+def _logsumexp_scan(x, *, axis, exclusive, reverse):
+    with np.errstate(invalid="ignore"):  # -inf + -inf is -inf, not a warning
+        return _scan_kernel(np.logaddexp.accumulate, -np.inf)(
+            x, axis=axis, exclusive=exclusive, reverse=reverse)
+
+
+def _cumulative_logsumexp_grad(op, dy):
+    # dx_j = exp(x_j) * sum over the outputs i that x_j enters of dy_i * exp(-out_i), summed
+    # in log space for the positive and the negative parts of dy (exp(-out) may overflow)
+    from rill.ops.array_ops import where
+    x, out, a = op.inputs[0], op.outputs[0], op.attrs
+    floor = dy.dtype.min / 2  # "log 0" with room to subtract out without overflow
+    log_pos = where(m.greater(dy, 0), m.log(where(m.greater(dy, 0), dy, 1)), floor)
+    log_neg = where(m.less(dy, 0), m.log(where(m.less(dy, 0), m.negative(dy), 1)), floor)
+    back = {"axis": a["axis"], "exclusive": a["exclusive"], "reverse": not a["reverse"]}
+
+    def part(log_g):
+        return m.exp(m.add(execute(CUMULATIVE_LOGSUMEXP, (m.subtract(log_g, out),), back), x))
+    return (m.subtract(part(log_pos), part(log_neg)),)
+
+
+CUMULATIVE_LOGSUMEXP = defop("CumulativeLogsumexp", _logsumexp_scan, m.same_rule,
+                             _cumulative_logsumexp_grad,
+                             public_name="tf.math.cumulative_logsumexp")
+
+
+def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None):
+    """log(cumsum(exp(x))) along `axis`, computed without overflow; `exclusive` starts from
+    -inf (the log of 0), `reverse` scans backwards (`tf.math.cumulative_logsumexp`).
+
+    >>> tf.math.cumulative_logsumexp(tf.constant([0., 0., 0.])).numpy()
+    array([0.       , 0.6931472, 1.0986123], dtype=float32)
+    """
+    x = to_tensor(x)
+    if not x.dtype.is_floating:
+        raise InvalidArgumentError(
+            None, "CumulativeLogsumexp", f"tf.math.cumulative_logsumexp: x must be a floating "
+            f"tensor (float16, float32, float64), got {x.dtype.name} "
+            f"[Op:CumulativeLogsumexp]\nhint: tf.cast(x, tf.float32).")
+    attrs = _scan_attrs(x, axis, exclusive, reverse, "tf.math.cumulative_logsumexp")
+    return execute(CUMULATIVE_LOGSUMEXP, (x,), attrs)
+
+
 # -- segment sums -------------------------------------------------------------------------
 def _segment_error(op: str, text: str, hint: str) -> InvalidArgumentError:
     return InvalidArgumentError(None, op, f"{text} [Op:{op}]\nhint: {hint}")
@@ -712,6 +755,6 @@ def _segment_gather(params, ids):
 __tf_names__ = {
     "tf math": "argmax argmin cumsum reduce_all reduce_any reduce_logsumexp reduce_max reduce_mean "
                "reduce_min reduce_prod reduce_sum",
-    "math": "count_nonzero cumprod reduce_euclidean_norm reduce_std reduce_variance segment_sum "
-            "unsorted_segment_sum",
+    "math": "count_nonzero cumprod cumulative_logsumexp reduce_euclidean_norm reduce_std "
+            "reduce_variance segment_sum unsorted_segment_sum",
 }

@@ -13,10 +13,11 @@ from collections import namedtuple
 import numpy as np
 
 from rill._core import dtypes as _dtypes
+from rill._core.convert import convert_to_tensor
 from rill._core.errors import InvalidArgumentError
 from rill._core.graph import constant_value
 from rill._core.op import defop, execute
-from rill._core.tensor import EagerTensor
+from rill._core.tensor import EagerTensor, Tensor
 from rill._core.tensor_shape import TensorShape
 from rill.ops import math_ops as m
 from rill.ops._util import check_kinds, to_tensor
@@ -283,4 +284,56 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=_dtypes.in
     return execute(BINCOUNT, inputs, attrs)
 
 
-__tf_names__ = {"tf": "argsort sort unique", "math": "bincount", "math nn": "top_k"}
+# -- in_top_k -------------------------------------------------------------------------------
+def _in_top_k_kernel(predictions, targets, k):
+    k = int(k)
+    if predictions.shape[1] == 0:
+        return np.zeros(targets.shape, bool)
+    rows = np.arange(targets.shape[0])
+    ok = (targets >= 0) & (targets < predictions.shape[1])
+    target = predictions[rows, np.where(ok, targets, 0)]
+    with np.errstate(invalid="ignore"):
+        above = (predictions > target[:, None]).sum(axis=1)
+    # a non-finite score anywhere in the row makes the answer unknown: False, as in TF
+    finite = np.isfinite(predictions).all(axis=1)
+    return ok & finite & (above < k)
+
+
+def _in_top_k_rule(predictions, targets, k):
+    return targets.shape, _dtypes.bool
+
+
+IN_TOP_K = defop("InTopKV2", _in_top_k_kernel, _in_top_k_rule, grad=None,
+                 public_name="tf.math.in_top_k")
+
+
+def in_top_k(targets, predictions, k, name=None):
+    """Whether each target class is among the `k` highest `predictions` of its row: fewer
+    than `k` classes score strictly higher (ties with the target count in its favour). Rows
+    with a non-finite score, or targets outside [0, classes), give False.
+
+    >>> tf.math.in_top_k([0, 1], [[1., 1., 0.], [0., 1., 2.]], 1).numpy()
+    array([ True, False])
+    """
+    fn = "tf.math.in_top_k"
+    p = convert_to_tensor(predictions, dtype=_dtypes.float32)
+    t = to_tensor(targets)
+    if t.dtype not in (_dtypes.int32, _dtypes.int64):
+        raise InvalidArgumentError(
+            None, "InTopKV2", f"{fn}: targets must be int32 or int64, got {t.dtype.name} "
+            f"[Op:InTopKV2]\nhint: targets are class indices: tf.cast(targets, tf.int32).")
+    if t.shape.rank not in (None, 1) or p.shape.rank not in (None, 2):
+        what = "targets must be 1-dimensional" if t.shape.rank != 1 else \
+            "predictions must be 2-dimensional"
+        raise InvalidArgumentError(
+            None, "InTopKV2", f"{fn}: {what}, got targets {t.shape} and predictions "
+            f"{p.shape} [Op:InTopKV2]\nhint: targets [batch], predictions [batch, classes].")
+    if t.shape[0] is not None and p.shape[0] is not None and t.shape[0] != p.shape[0]:
+        raise InvalidArgumentError(
+            None, "InTopKV2", f"{fn}: First dimension of predictions {p.shape[0]} must match "
+            f"length of targets {t.shape[0]} [Op:InTopKV2]\nhint: one target per row.")
+    kt = m.cast(k, t.dtype) if isinstance(k, Tensor) else convert_to_tensor(k, dtype=t.dtype)
+    return execute(IN_TOP_K, (p, t, kt))
+
+
+__tf_names__ = {"tf": "argsort sort unique", "math": "bincount", "math nn": "in_top_k top_k"}

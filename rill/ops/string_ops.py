@@ -1131,6 +1131,7 @@ __all__ = ["as_string", "bytes_split", "decode_base64", "encode_base64", "format
 
 
 __tf_names__ = {
+    "tf": "as_string",
     "strings": "as_string bytes_split format join length lower ngrams reduce_join regex_full_match "
                "regex_replace split strip substr to_hash_bucket to_hash_bucket_fast "
                "to_hash_bucket_strong to_number unicode_decode unicode_decode_with_offsets "

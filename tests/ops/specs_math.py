@@ -370,3 +370,37 @@ SPECS = [
            _ins(lambda rng: rng.integers(0, 5, 7).astype(np.int32), normal(7)),
            ref=lambda x, w: np.bincount(x, w, minlength=6), grad=False),
 ]
+
+# in_top_k: a loop over the classes counting strictly higher scores; cumulative_logsumexp:
+# log(cumsum(exp)) in float64, fine for inputs of moderate size
+_TARGETS = np.array([0, 3, 1, 4], np.int32)
+
+
+def _ref_in_top_k(p, t, k):
+    return np.array([sum(p[i, j] > p[i, t[i]] for j in range(p.shape[1])) < k
+                     for i in range(len(t))])
+
+
+def _ref_cum_lse(x, axis, exclusive, reverse):
+    e = np.exp(x)
+    if reverse:
+        e = np.flip(e, axis)
+    c = np.cumsum(e, axis) - (e if exclusive else 0)
+    with np.errstate(divide="ignore"):
+        out = np.log(c)
+    return np.flip(out, axis) if reverse else out
+
+
+SPECS += [
+    OpSpec("InTopKV2", lambda p, t: tf.math.in_top_k(t, tf.cast(p, tf.float32), 2),
+           _ins(lambda rng: rng.integers(0, 3, (4, 5)).astype(np.float64),
+                lambda rng: _TARGETS),
+           ref=lambda p, t: _ref_in_top_k(p, t, 2), grad=False),
+    OpSpec("CumulativeLogsumexp", lambda x: tf.math.cumulative_logsumexp(x, axis=1),
+           _ins(normal(3, 4)), ref=lambda x: _ref_cum_lse(x, 1, False, False), second_order=True),
+    OpSpec("CumulativeLogsumexp",
+           # the last row is log(0) = -inf, which a finite difference cannot take: left out
+           lambda x: tf.math.cumulative_logsumexp(x, axis=0, exclusive=True, reverse=True)[:-1],
+           _ins(normal(4, 2)), ref=lambda x: _ref_cum_lse(x, 0, True, True)[:-1],
+           name="CumulativeLogsumexp[exclusive, reverse]"),
+]

@@ -87,3 +87,26 @@ SPECS = [
            ref=lambda x, n: np.square(_ref_reverse_sequence(x, n, 2, 1)), second_order=True),
     OpSpec("Timestamp", X.timestamp, lambda rng: [], grad=False),
 ]
+
+
+def _ref_unravel(i, d):
+    out = np.zeros((len(d), len(i)), i.dtype)
+    for col, flat in enumerate(i):
+        for row in range(len(d) - 1, -1, -1):
+            flat, out[row, col] = divmod(int(flat), int(d[row]))
+    return out
+
+
+def _ref_bitcast_u8(x):
+    return np.array([list(v.tobytes()) for v in x.reshape(-1)], np.uint8).reshape(
+        *x.shape, x.dtype.itemsize)
+
+
+SPECS += [
+    OpSpec("UnravelIndex", X.unravel_index,
+           _ins(lambda rng: rng.integers(0, 60, 7).astype(np.int32), _const([3, 4, 5])),
+           ref=_ref_unravel, grad=False),
+    OpSpec("Bitcast", lambda x: X.bitcast(M.cast(x, "float32"), "uint8"),
+           _ins(lambda rng: rng.standard_normal((2, 3))),
+           ref=lambda x: _ref_bitcast_u8(x.astype(np.float32)), grad=False),
+]
