@@ -40,12 +40,12 @@ class OpDef:
         The vector-Jacobian product, written with rill ops so it can itself be
         differentiated. `op` has `.inputs`, `.outputs`, `.attrs` and `get_attr(name)`.
         `None` declares the op non-differentiable.
-    numpy_grad(op, dy, reach) -> tuple of NumPy values (or None per input) | None
-        Optional, for a few hot ops: `grad` on NumPy values (`dy` is the output gradient's
-        value), which the backward pass uses while nothing is active (no tape records it,
-        no hook, no graph). `reach` holds the ids of the inputs that need a gradient. It
-        returns None where it defers to `grad` (other dtypes, say); registry tests check
-        both.
+    numpy_grad(x, y, dy, reach) -> (gx, gy) NumPy values (or None each) | None
+        Optional, for a few hot binary ops: `grad` on NumPy values (`x`, `y` the input
+        tensors, `dy` the output gradient's value), which the backward pass uses while
+        nothing is active (no tape records it, no hook, no graph). `reach` holds the ids of
+        the inputs that need a gradient. It returns None where it defers to `grad` (other
+        dtypes, say); registry tests check both.
     """
 
     __slots__ = ("name", "kernel", "rule", "grad", "num_outputs", "stateful", "public_name",

@@ -527,7 +527,10 @@ def eager_binary(opdef: OpDef, x, y, kinds: str, attrs: dict = _NO_ATTRS):
             tape = tapes[0]
             ids = tape._ids
             if id(x) in ids or id(y) in ids:  # (a number's constant is never watched)
-                tape._records.append(OpRecord(opdef, (x, y), attrs, (t,)))
+                if tape._reads is not None:  # a GradientTape: a flat record (`tape.FLAT`)
+                    tape._records.append((opdef, x, y, t, attrs))
+                else:
+                    tape._records.append(OpRecord(opdef, (x, y), attrs, (t,)))
                 ids.add(id(t))
     return t
 

@@ -123,8 +123,7 @@ def _real(xv, yv) -> bool:
     return xv.dtype.kind == "f" and yv.dtype.kind == "f"
 
 
-def _add_np_grad(op, dy, reach):
-    x, y = op.inputs
+def _add_np_grad(x, y, dy, reach):
     xv, yv = x._value, y._value
     if type(xv) in _FLOAT_SCALARS and type(yv) in _FLOAT_SCALARS and type(dy) is not _ndarray:
         return dy, dy
@@ -134,8 +133,7 @@ def _add_np_grad(op, dy, reach):
             sum_to(dy, yv.shape) if id(y) in reach else None)
 
 
-def _sub_np_grad(op, dy, reach):
-    x, y = op.inputs
+def _sub_np_grad(x, y, dy, reach):
     xv, yv = x._value, y._value
     if type(xv) in _FLOAT_SCALARS and type(yv) in _FLOAT_SCALARS and type(dy) is not _ndarray:
         return dy, -dy
@@ -145,8 +143,7 @@ def _sub_np_grad(op, dy, reach):
             sum_to(-dy, yv.shape) if id(y) in reach else None)
 
 
-def _mul_np_grad(op, dy, reach):
-    x, y = op.inputs
+def _mul_np_grad(x, y, dy, reach):
     xv, yv = x._value, y._value
     if type(xv) in _FLOAT_SCALARS and type(yv) in _FLOAT_SCALARS and type(dy) is not _ndarray:
         return (dy * yv if id(x) in reach else None, dy * xv if id(y) in reach else None)
@@ -370,8 +367,7 @@ def _pow_grad(op, dy):
     return gx, gy
 
 
-def _pow_np_grad(op, dy, reach):
-    x, y = op.inputs
+def _pow_np_grad(x, y, dy, reach):
     xv, yv = x._value, y._value
     scalars = type(xv) in _FLOAT_SCALARS and type(yv) in _FLOAT_SCALARS and \
         type(dy) is not _ndarray

@@ -229,7 +229,7 @@ def test_recompute_grad_keeps_no_intermediates_on_the_tape():
     with tf.GradientTape() as tape:
         tape.watch(x)
         y = tf.recompute_grad(lambda a: tf.sin(a) * tf.cos(a))(x)
-    assert [r.opdef.name for r in tape._records] == ["CustomGradient"]
+    assert [r.opdef.name for r in tape._records_with_reads()] == ["CustomGradient"]
     close(tape.gradient(y, x), np.cos(2 * np.array([1.0, 2.0])), rtol=1e-6)
 
 

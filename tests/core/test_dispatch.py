@@ -198,7 +198,7 @@ def test_the_plain_backward_pass_uses_numpy_grad_and_an_outer_tape_the_rule(monk
     opdef = REGISTRY["Mul"]
     original = opdef.numpy_grad
     monkeypatch.setattr(opdef, "numpy_grad",
-                        lambda op, dy, reach: calls.append(1) or original(op, dy, reach))
+                        lambda x, y, dy, reach: calls.append(1) or original(x, y, dy, reach))
     w = tf.Variable(3.0)
     for outer, expected in ((False, 1), (True, 0)):
         calls.clear()

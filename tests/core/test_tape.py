@@ -587,3 +587,29 @@ def test_a_persistent_tape_records_its_own_jacobian_inside_its_block():
         total = tf.reduce_sum(jac)
     np.testing.assert_allclose(jac.numpy(), [[3.0, 0.0], [0.0, 12.0]])
     np.testing.assert_allclose(tape.gradient(total, x).numpy(), [6.0, 12.0])  # 6x
+
+
+def test_flat_records_take_every_backward_path():
+    """A lone tape keeps binary ops as flat records: NumPy gradients, the general rule (an op
+    without a NumPy gradient, complex values, an outer tape recording) and partial sources
+    all read them."""
+    x, y = tf.constant(3.0), tf.constant(2.0)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([x, y])
+        a = x * y  # Mul: a NumPy gradient
+        b = tf.maximum(a, y)  # Maximum: only the rule
+        c = b / y  # RealDiv: only the rule
+    assert any(type(r) is tuple for r in tape._records)
+    assert [r.opdef.name for r in tape._records_with_reads()] == ["Mul", "Maximum", "RealDiv"]
+    gx, gy = tape.gradient(c, [x, y])  # c = x (x*y > y here)
+    assert (float(gx), float(gy)) == (1.0, 0.0)
+    assert float(tape.gradient(a, y)) == 3.0  # one source of two watched: `prepare` walks
+    with tf.GradientTape() as outer:  # recording the backward pass: the rule, not NumPy
+        outer.watch(x)
+        g = tape.gradient(a, x)
+    assert float(g) == 2.0 and outer.gradient(g, x) is None  # d(y)/dx: unconnected
+    z = tf.constant(1.0 + 2.0j)
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        w = z * z
+    np.testing.assert_allclose(tape.gradient(w, z).numpy(), np.conj(2 * (1.0 + 2.0j)))
