@@ -27,15 +27,15 @@ instead of 8. Against the commit that began the session, run alternately:
   the floor; after 29.8-31.3 us, 5.7-6.0x;
 - on the quiet machine: before 20.5-21.3 us, 5.1-5.4x; after 18.9-19.7 us, 4.7-5.0x, and
   4.9-5.2x (median 5.0x) in 18 later runs.
-Then binary ops on a lone GradientTape are recorded as flat tuples (opdef, x, y, output,
-attrs) instead of an `OpRecord` and two tuples: 19.6-20.6 us -> 17.6-18.0 us (A/B, quiet),
-and 4.5-4.7x the floor over 8 later runs (median 4.6x), under the 5x target. Before that
-step W2 sat at the target: What is left is not bytecodes: with a persistent
-tape reused (hot caches, nothing freed) `gradient` costs 2.5 us plus 1.4 us a record; in the
-loop about twice that, because a step allocates and frees some 57 Python objects (records,
+At that point W2 sat at the target. What was left was not bytecodes: with a persistent tape
+reused (hot caches, nothing freed) `gradient` cost 2.5 us plus 1.4 us a record; in the loop
+about twice that, because a step allocated and freed some 57 Python objects (records,
 tuples, tensors, NumPy scalars, the tape's containers) where the floor makes about 15 NumPy
 scalars. Tried and dropped (no gain within the noise): bare NumPy values as gradients in the
-plain backward pass, records built without `__init__`, containers made lazily.
+plain backward pass, records built without `__init__`, containers made lazily. What worked:
+binary ops on a lone GradientTape recorded as flat tuples (opdef, x, y, output, attrs)
+instead of an `OpRecord` and two tuples (15 objects fewer a step): 19.6-20.6 us -> 17.6-18.0
+us (A/B, quiet), and 4.5-4.7x the floor over 8 later runs (median 4.6x), under the 5x target.
 """
 
 from __future__ import annotations
