@@ -3,7 +3,7 @@
 A tape keeps the ids of the tensors and variables it watches (`_ids`) and the ops whose inputs
 it watched (`_records`, in execution order, which is a topological order). A record is an
 `OpRecord`, or, for a binary op recorded by the eager fast path on a lone GradientTape, the
-flat tuple `(opdef, x, y, output, attrs)`: three objects fewer per op, about a sixth of W2's
+flat tuple `(opdef, x, y, output, attrs)`: three objects fewer per op, ~10% of W2's
 time (`_as_op_record` makes the `OpRecord` where one is needed). `gradient` walks
 the records backwards, calling each op's gradient function, which is written with rill ops:
 an outer tape records that work, so gradients of gradients come for free.
