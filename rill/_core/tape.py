@@ -712,14 +712,21 @@ def _accumulate(grads: dict, key: int, g) -> None:
 
 def _backward(relevant: list, reach: set, source_ids: set, grads: dict, frame) -> None:
     """Walks the records backwards, accumulating gradients in `grads` (id -> tensor, or a
-    list of tensors still to be summed). One path for all ops: an op with one output (most)
-    takes its gradient without building a list, and may end early (a variable read passes
-    it on, a NumPy gradient in plain eager mode); then the op's gradient function runs."""
+    list of tensors still to be summed). One path for all ops: an op with one output (most,
+    and every flat record) takes its gradient without building a list, and may end early (a
+    variable read passes it on, a NumPy gradient in plain eager mode); then the op's
+    gradient function runs (a flat record becomes an `OpRecord` for it)."""
     pop, get = grads.pop, grads.get
     plain = not _active  # no tape records this pass, no hook, no graph: numpy_grads serve
     for rec in reversed(relevant):
-        if type(rec) is tuple:  # a flat record (see the module docstring)
+        flat = type(rec) is tuple  # (opdef, x, y, output, attrs): see the module docstring
+        if flat:
             opdef, x, y, o, attrs = rec
+        else:
+            opdef, outs = rec.opdef, rec.outputs
+        if flat or len(outs) == 1:
+            if not flat:
+                o = outs[0]
             key = id(o)
             g = pop(key, None)
             if g is None:
@@ -727,9 +734,22 @@ def _backward(relevant: list, reach: set, source_ids: set, grads: dict, frame) -
             if type(g) is list:
                 g = aggregate(g)
             if key in source_ids:
-                grads[key] = g
-            npg = opdef.numpy_grad
+                grads[key] = g  # kept for the result; the op's inputs get theirs below
+            if opdef is _READ:  # the gradient of a read goes to the variable as it is
+                key = id(rec.inputs[0])
+                if key in reach:
+                    prev = get(key)
+                    if prev is None:
+                        grads[key] = g
+                    elif type(prev) is list:
+                        prev.append(g)
+                    else:
+                        grads[key] = [prev, g]
+                continue
+            npg = opdef.numpy_grad  # (binary ops only)
             if npg is not None and plain and type(g) is _Eager:
+                if not flat:
+                    x, y = rec.inputs
                 try:
                     vals = npg(x, y, g._value, reach)
                 except FP_WARNINGS:  # a warning made an error: the general rule is quiet
@@ -759,57 +779,13 @@ def _backward(relevant: list, reach: set, source_ids: set, grads: dict, frame) -
                         else:
                             grads[key] = [prev, t]
                     continue
-            grads[id(o)] = g  # for the general path below, which takes it again
-            rec = OpRecord(opdef, (x, y), attrs, (o,))
-        outs = rec.outputs
-        opdef = rec.opdef
-        if len(outs) == 1:
-            o = outs[0]
-            key = id(o)
-            g = pop(key, None)
-            if g is None:
-                continue
-            if type(g) is list:
-                g = aggregate(g)
-            if key in source_ids:
-                grads[key] = g  # kept for the result; the op's inputs get theirs below
-            if opdef is _READ:  # the gradient of a read goes to the variable as it is
-                key = id(rec.inputs[0])
-                if key in reach:
-                    prev = get(key)
-                    if prev is None:
-                        grads[key] = g
-                    elif type(prev) is list:
-                        prev.append(g)
-                    else:
-                        grads[key] = [prev, g]
-                continue
-            npg = opdef.numpy_grad
-            if npg is not None and plain and type(g) is _Eager:
-                try:
-                    vals = npg(*rec.inputs, g._value, reach)
-                except FP_WARNINGS:  # a warning made an error: the general rule is quiet
-                    vals = None
-                if vals is not None:
-                    for x, v in zip(rec.inputs, vals):
-                        if v is not None:
-                            key = id(x)
-                            if key in reach:
-                                t = _new(_Eager)
-                                t._value = v
-                                prev = get(key)
-                                if prev is None:
-                                    grads[key] = t
-                                elif type(prev) is list:
-                                    prev.append(t)
-                                else:
-                                    grads[key] = [prev, t]
-                    continue
             if type(o) is _Eager:
                 if o._value.dtype not in _DIFF_NP and o._value.dtype.name != "bfloat16":
                     continue
             elif not differentiable(o):
                 continue
+            if flat:
+                rec = OpRecord(opdef, (x, y), attrs, (o,))
             dys = (g,)
         else:
             dys = _output_grads(outs, grads, source_ids)
