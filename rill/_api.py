@@ -20,8 +20,8 @@ import sys
 # The modules whose tables fill the namespaces loaded with `import rill`, in import order.
 ENGINE = (
     "rill._core.forward", "rill._core.tape", "rill._core.numerics", "rill.ops.debugging_ops",
-    "rill._core.errors", "rill.ops.linalg_ops", "rill.ops.math_ops", "rill.ops.nn_ops",
-    "rill.ops.special_ops",
+    "rill._core.errors", "rill._core.composite", "rill.ops.linalg_ops", "rill.ops.math_ops",
+    "rill.ops.nn_ops", "rill.ops.special_ops",
     "rill.ops.conv_ops", "rill.ops.manip_ops", "rill.ops.reduction_ops", "rill.ops.segment_ops",
     "rill.ops.sort_ops", "rill.ops.random_gamma_ops", "rill.ops.random_ops",
     "rill._core.convert", "rill._core.dtypes", "rill._core.graph", "rill._core.tensor",

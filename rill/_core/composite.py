@@ -18,6 +18,35 @@ only this much of them:
 from __future__ import annotations
 
 
+class TypeSpec:
+    """Base class of the specs that describe values (`tf.TypeSpec`): TensorSpec and the specs
+    of composite tensors and TensorArrays. A spec equals another of its class with the same
+    `_key()`, and hashes by it; `shape` and `dtype` read `_shape` and `_dtype`."""
+
+    __slots__ = ()
+
+    @property
+    def shape(self):
+        return self._shape
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    def _key(self) -> tuple:
+        """What makes two specs of this class equal (hashable)."""
+        raise NotImplementedError
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and self._key() == other._key()
+
+    def __ne__(self, other) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+
 class CompositeTensor:
     """Base class of values made of tensors (`tf.__internal__.CompositeTensor`)."""
 
@@ -87,3 +116,6 @@ def dispatch(api: str, args: tuple, kwargs: dict | None = None, fn=None):
     if found:
         raise CompositeTensorError(found[0])
     raise TypeError(f"{api}: no composite tensor among the arguments.")
+
+
+__tf_names__ = {"tf": "TypeSpec"}

@@ -22,13 +22,13 @@ import numpy as np
 
 from rill._core import dtypes as _dtypes
 from rill._core import nest
-from rill._core.composite import CompositeTensor
+from rill._core.composite import CompositeTensor, TypeSpec
 from rill._core.convert import constant
 from rill._core.tensor import EagerTensor, Tensor
 from rill._core.tensor_shape import TensorShape, as_shape
 
 
-class TensorSpec:
+class TensorSpec(TypeSpec):
     """Describes a tensor: shape (dimensions may be None), dtype and optional name.
 
     >>> spec = tf.TensorSpec([None, 3], tf.float32, name="x")
@@ -57,14 +57,6 @@ class TensorSpec:
         return cls(spec.shape, spec.dtype, spec.name if name is None else name)
 
     @property
-    def shape(self) -> TensorShape:
-        return self._shape
-
-    @property
-    def dtype(self) -> _dtypes.DType:
-        return self._dtype
-
-    @property
     def name(self) -> str | None:
         return self._name
 
@@ -90,15 +82,8 @@ class TensorSpec:
             shape = _relax_shape(shape, o.shape)
         return TensorSpec(shape, self._dtype, self._name)
 
-    def __eq__(self, other) -> bool:
-        return (isinstance(other, TensorSpec) and self._shape._dims == other._shape._dims
-                and self._dtype is other._dtype and self._name == other._name)
-
-    def __ne__(self, other) -> bool:
-        return not self == other
-
-    def __hash__(self) -> int:
-        return hash((self._shape._dims, self._dtype.name, self._name))
+    def _key(self) -> tuple:
+        return (self._shape._dims, self._dtype.name, self._name)
 
     def __repr__(self) -> str:
         return (f"TensorSpec(shape={self._shape}, dtype={self._dtype!r}, "

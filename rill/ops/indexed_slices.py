@@ -14,7 +14,7 @@ import numpy as np
 
 from rill._core import context as _context
 from rill._core import dtypes as _dtypes
-from rill._core.composite import CompositeTensor
+from rill._core.composite import CompositeTensor, TypeSpec
 from rill._core.convert import convert_to_tensor
 from rill._core.tensor_shape import TensorShape, as_shape
 
@@ -155,7 +155,7 @@ class IndexedSlices(CompositeTensor):
             self._indices.shape.merge_with(self._values.shape[:1]))
 
 
-class IndexedSlicesSpec:
+class IndexedSlicesSpec(TypeSpec):
     """Describes a `tf.IndexedSlices`: the dense shape, the dtypes of values, indices and
     dense shape (None: no dense_shape), and the indices' shape (`tf.IndexedSlicesSpec`).
 
@@ -173,14 +173,6 @@ class IndexedSlicesSpec:
         self._dense_shape_dtype = None if dense_shape_dtype is None \
             else _dtypes.as_dtype(dense_shape_dtype)
         self._indices_shape = as_shape(indices_shape).with_rank(1)
-
-    @property
-    def shape(self) -> TensorShape:
-        return self._shape
-
-    @property
-    def dtype(self):
-        return self._dtype
 
     @property
     def value_type(self):
@@ -213,12 +205,6 @@ class IndexedSlicesSpec:
         return (self._shape._dims, self._dtype.name, self._indices_dtype.name,
                 None if self._dense_shape_dtype is None else self._dense_shape_dtype.name,
                 self._indices_shape._dims)
-
-    def __eq__(self, other):
-        return isinstance(other, IndexedSlicesSpec) and self._key() == other._key()
-
-    def __hash__(self):
-        return hash(self._key())
 
     def __repr__(self) -> str:
         def shape(s):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from rill._core import dtypes as _dtypes
-from rill._core.composite import CompositeTensor
+from rill._core.composite import CompositeTensor, TypeSpec
 from rill._core.errors import InvalidArgumentError
 from rill._core.graph import constant_value
 from rill._core.op import defop, execute
@@ -204,7 +204,7 @@ def _cwise(sp: SparseTensor, other, op, name: str):
     return sp.with_values(op(sp.values, picked))
 
 
-class SparseTensorSpec:
+class SparseTensorSpec(TypeSpec):
     """Describes a SparseTensor (dense shape and dtype) (`tf.SparseTensorSpec`)."""
 
     __slots__ = ("_shape", "_dtype")
@@ -212,14 +212,6 @@ class SparseTensorSpec:
     def __init__(self, shape=None, dtype=_dtypes.float32):
         self._shape = as_shape(shape)
         self._dtype = _dtypes.as_dtype(dtype)
-
-    @property
-    def shape(self) -> TensorShape:
-        return self._shape
-
-    @property
-    def dtype(self):
-        return self._dtype
 
     @property
     def value_type(self):
@@ -246,12 +238,8 @@ class SparseTensorSpec:
     def _rill_key(self):
         return ("indices", "values", "dense_shape")
 
-    def __eq__(self, other):
-        return isinstance(other, SparseTensorSpec) and self._shape == other._shape and \
-            self._dtype is other._dtype
-
-    def __hash__(self):
-        return hash((self._shape._dims, self._dtype.name))
+    def _key(self) -> tuple:
+        return (self._shape._dims, self._dtype.name)
 
     def __repr__(self) -> str:
         return f"SparseTensorSpec(TensorShape({self._shape.as_list() if self._shape.rank is not None else None}), {self._dtype!r})"  # noqa: E501

@@ -18,6 +18,7 @@ import numpy as np
 
 from rill._core import context as _context
 from rill._core import dtypes as _dtypes
+from rill._core.composite import TypeSpec
 from rill._core.convert import convert_to_tensor
 from rill._core.errors import InvalidArgumentError, OutOfRangeError
 from rill._core.graph import constant_value
@@ -658,7 +659,7 @@ class TensorArray:
                                   "on the tensors you read.")
 
 
-class TensorArraySpec:
+class TensorArraySpec(TypeSpec):
     """Describes a `tf.TensorArray`: element shape, dtype, `dynamic_size` and `infer_shape`
     (`tf.TensorArraySpec`).
 
@@ -712,12 +713,6 @@ class TensorArraySpec:
     def _key(self) -> tuple:
         return (self._element_shape._dims, self._dtype.name, self._dynamic_size,
                 self._infer_shape)
-
-    def __eq__(self, other):
-        return isinstance(other, TensorArraySpec) and self._key() == other._key()
-
-    def __hash__(self):
-        return hash(self._key())
 
     def __repr__(self) -> str:
         s = self._element_shape

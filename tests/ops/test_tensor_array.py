@@ -244,3 +244,24 @@ def test_tensor_array_spec_describes_and_compares_like_tensorflow():
     assert tf.TensorArraySpec.from_value(ta) == tf.TensorArraySpec([3], tf.int32, True)
     with pytest.raises(TypeError, match="hint:"):
         tf.TensorArraySpec.from_value(tf.constant(1))
+
+
+def test_every_spec_is_a_type_spec_equal_by_class_and_contents():
+    specs = [tf.TensorSpec([None, 2]), tf.RaggedTensorSpec([2, None]), tf.SparseTensorSpec([3]),
+             tf.IndexedSlicesSpec([4, 2]), tf.TensorArraySpec([2])]
+    for spec in specs:
+        assert isinstance(spec, tf.TypeSpec)
+        assert spec == type(spec)(*_same_args(spec)) and hash(spec) == hash(
+            type(spec)(*_same_args(spec)))
+    assert len(set(specs)) == len(specs)  # different classes never compare equal
+    assert tf.TensorSpec([1], name="a") != tf.TensorSpec([1])  # the name counts, as in TF
+    assert tf.RaggedTensorSpec([2, None], row_splits_dtype=tf.int32) != \
+        tf.RaggedTensorSpec([2, None])
+    assert tf.SparseTensorSpec([3]).shape.as_list() == [3]
+    assert tf.IndexedSlicesSpec([4, 2], tf.float64).dtype == tf.float64
+
+
+def _same_args(spec):
+    if isinstance(spec, tf.TensorArraySpec):
+        return ([2],)
+    return (spec.shape, spec.dtype)

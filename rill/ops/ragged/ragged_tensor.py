@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from rill._core import dtypes as _dtypes
-from rill._core.composite import CompositeTensor
+from rill._core.composite import CompositeTensor, TypeSpec
 from rill._core.errors import InvalidArgumentError
 from rill._core.graph import constant_value
 from rill._core.op import defop, execute
@@ -695,7 +695,7 @@ def _formatter(x):
 
 
 # -- RaggedTensorSpec ---------------------------------------------------------------------
-class RaggedTensorSpec:
+class RaggedTensorSpec(TypeSpec):
     """Describes a RaggedTensor: shape (None for ragged dimensions), dtype, ragged_rank and
     row-splits dtype (`tf.RaggedTensorSpec`).
 
@@ -725,14 +725,6 @@ class RaggedTensorSpec:
     def from_value(cls, value) -> RaggedTensorSpec:
         """The spec of a RaggedTensor."""
         return cls(value.shape, value.dtype, value.ragged_rank, value.row_splits_dtype)
-
-    @property
-    def shape(self) -> TensorShape:
-        return self._shape
-
-    @property
-    def dtype(self):
-        return self._dtype
 
     @property
     def ragged_rank(self) -> int:
@@ -783,13 +775,9 @@ class RaggedTensorSpec:
     def _rill_key(self):
         return ("flat_values",) + tuple(f"row_splits_{i}" for i in range(self._ragged_rank))
 
-    def __eq__(self, other) -> bool:
-        return (isinstance(other, RaggedTensorSpec) and self._shape == other._shape
-                and self._dtype is other._dtype and self._ragged_rank == other._ragged_rank
-                and self._row_splits_dtype is other._row_splits_dtype)
-
-    def __hash__(self) -> int:
-        return hash((self._shape._dims, self._dtype.name, self._ragged_rank))
+    def _key(self) -> tuple:
+        return (self._shape._dims, self._dtype.name, self._ragged_rank,
+                self._row_splits_dtype.name)
 
     def __repr__(self) -> str:
         dims = None if self._shape.rank is None else self._shape.as_list()
