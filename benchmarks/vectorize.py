@@ -39,6 +39,16 @@ def numpy_jacobian(x, w1, b1, w2, b2):
     return a @ w1.T
 
 
+def _row(label: str, make, floor_fn) -> list:
+    """A table row: ms per call vectorized (`make(True)`) and looping (`make(False)`), and the
+    NumPy floor's."""
+    floor = per_call_us(floor_fn, blocks=7) / 1e3
+    vec = per_call_us(make(True), blocks=7, target_s=0.05) / 1e3
+    loop = per_call_us(make(False), blocks=5, target_s=0.2, warmup=2) / 1e3
+    return [label, fmt(vec), fmt(loop), fmt(loop / vec, 1) + "x", fmt(floor, 3),
+            fmt(vec / floor, 0) + "x"]
+
+
 def main():
     rng = np.random.default_rng(0)
     w1, b1, w2, b2 = _mlp(rng)
@@ -63,11 +73,8 @@ def main():
     for pfor in (True, False):
         got = jac(pfor)()[0].numpy().reshape(100, 20)
         assert np.allclose(got, ref, atol=1e-5), pfor
-    floor = per_call_us(lambda: numpy_jacobian(x1.numpy(), w1, b1, w2, b2), blocks=7) / 1e3
-    vec = per_call_us(jac(True), blocks=7, target_s=0.05) / 1e3
-    loop = per_call_us(jac(False), blocks=5, target_s=0.2, warmup=2) / 1e3
-    rows.append(["jacobian (100 outputs)", fmt(vec), fmt(loop), fmt(loop / vec, 1) + "x",
-                 fmt(floor, 3), fmt(vec / floor, 0) + "x"])
+    rows.append(_row("jacobian (100 outputs)", jac,
+                     lambda: numpy_jacobian(x1.numpy(), w1, b1, w2, b2)))
 
     xb = tf.constant(rng.standard_normal((32, 20)).astype(np.float32))
 
@@ -82,11 +89,8 @@ def main():
     ref = numpy_jacobian(xb.numpy(), w1, b1, w2, b2)
     for pfor in (True, False):
         assert np.allclose(bjac(pfor)().numpy(), ref, atol=1e-5), pfor
-    floor = per_call_us(lambda: numpy_jacobian(xb.numpy(), w1, b1, w2, b2), blocks=7) / 1e3
-    vec = per_call_us(bjac(True), blocks=7, target_s=0.05) / 1e3
-    loop = per_call_us(bjac(False), blocks=5, target_s=0.2, warmup=2) / 1e3
-    rows.append(["batch_jacobian (32 x 100)", fmt(vec), fmt(loop), fmt(loop / vec, 1) + "x",
-                 fmt(floor, 3), fmt(vec / floor, 0) + "x"])
+    rows.append(_row("batch_jacobian (32 x 100)", bjac,
+                     lambda: numpy_jacobian(xb.numpy(), w1, b1, w2, b2)))
 
     elems = tf.constant(rng.standard_normal((256, 20)).astype(np.float32))
 

@@ -311,17 +311,9 @@ def _pack(op, xs, bs, n):
     return _with_attrs(op, _all_batched(xs, bs, n), axis=_axis(op.attrs["axis"], r))
 
 
-@rule("Unpack", "Split")
+@rule("Unpack", "Split", "SplitV")
 def _unpack(op, xs, bs, n):
-    if op.type == "Split" and not bs[0]:
-        raise NoBatchingRule
-    r = _rank(xs[0], True)
-    return tuple(_with_attrs(op, xs, axis=_axis(op.attrs["axis"], r)))
-
-
-@rule("SplitV")
-def _splitv(op, xs, bs, n):
-    if bs[1]:
+    if op.type == "Split" and not bs[0] or op.type == "SplitV" and bs[1]:
         raise NoBatchingRule
     r = _rank(xs[0], True)
     return tuple(_with_attrs(op, xs, axis=_axis(op.attrs["axis"], r)))
